@@ -85,7 +85,9 @@ def g_test(
     codes = data.astype(jnp.int32)
     n = codes.shape[0]
     weights = n_states ** jnp.arange(cond_set.shape[0])
-    stratum = jnp.sum(codes[:, cond_set] * cond_mask[None, :] * weights[None, :], axis=1)
+    stratum = jnp.sum(
+        codes[:, cond_set] * cond_mask[None, :].astype(jnp.int32) * weights[None, :], axis=1
+    )
     n_strata = n_states ** cond_set.shape[0]
     cell = (stratum * n_states + codes[:, x]) * n_states + codes[:, y]
     counts = jnp.zeros(n_strata * n_states * n_states, data.dtype).at[cell].add(1.0)

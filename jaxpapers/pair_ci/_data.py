@@ -32,29 +32,31 @@ __all__ = [
 MECHANISMS = ("none", "mcar", "mar", "mnar")
 
 
-def _logit(rate: float) -> float:
-    return math.log(rate / (1.0 - rate))
+def _logit(rate):
+    if isinstance(rate, float | int):
+        return math.log(rate / (1.0 - rate))
+    return jnp.log(rate / (1.0 - rate))
 
 
 def simulate_confounder(
     key: PRNGKey,
     n: int,
     *,
-    beta: float = 0.0,
+    beta: float | Float[Array, ""] = 0.0,
     mechanism: str = "mnar",
-    missing_rate: float = 0.4,
-    strength: float | None = None,
+    missing_rate: float | Float[Array, ""] = 0.4,
+    strength: float | Float[Array, ""] | None = None,
     n_aux: int = 1,
-    z_on_w: float = 0.8,
-    x_on_z: float = 1.0,
-    y_on_z: float = 1.0,
+    z_on_w: float | Float[Array, ""] = 0.8,
+    x_on_z: float | Float[Array, ""] = 1.0,
+    y_on_z: float | Float[Array, ""] = 1.0,
 ) -> Float[Array, "n p"]:
     """One data set of the confounder design (module docstring), NaN for missing Z.
 
     Args:
         key: randomness.
         n: rows.
-        beta: effect of X on Y (0 under the null).
+        beta: effect of X on Y (0 under the null). Numeric arguments may be traced arrays.
         mechanism: ``"none"``, ``"mcar"``, ``"mar"`` or ``"mnar"``.
         missing_rate: ρ, the missing fraction at the centre of the logistic curve.
         strength: s, slope of the logistic missingness model (default 2 for MAR, 2.5 for MNAR).
@@ -63,7 +65,7 @@ def simulate_confounder(
     """
     if mechanism not in MECHANISMS:
         raise ValueError(f"mechanism must be one of {MECHANISMS}, got {mechanism!r}")
-    if not 0.0 < missing_rate < 1.0:
+    if isinstance(missing_rate, float | int) and not 0.0 < missing_rate < 1.0:
         raise ValueError(f"missing_rate must be in (0, 1), got {missing_rate}")
     if n_aux < 1:
         raise ValueError(f"n_aux must be >= 1, got {n_aux}")

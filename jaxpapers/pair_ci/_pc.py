@@ -61,7 +61,9 @@ def list_level_tests(adjacency: np.ndarray, level: int, width: int) -> tuple[np.
 
 
 def _bucket(count: int, batch_size: int) -> int:
-    return min(batch_size, max(8, 1 << (count - 1).bit_length()))
+    """Two static batch shapes (small levels and full batches): at most two compilations."""
+    small = min(batch_size, 32)
+    return small if count <= small else batch_size
 
 
 def _run_level(batched, state, pairs, cond, mask, alpha, batch_size, removed, sepset, max_p):
@@ -102,7 +104,7 @@ def pc(
     *,
     alpha: float = 0.05,
     max_cond_set_size: int = 3,
-    batch_size: int = 512,
+    batch_size: int = 256,
     mesh: Mesh | None = None,
 ) -> PCResult:
     """PC-stable causal discovery with batched CI tests (module docstring).
@@ -113,7 +115,7 @@ def pc(
             :func:`impute_then_test`.
         alpha: significance level; an edge is removed when a test's p-value exceeds it.
         max_cond_set_size: the largest conditioning set (static width of the batched tests).
-        batch_size: most tests per compiled call (batches are padded to a power of two).
+        batch_size: tests per compiled call; batches are padded to 32 or to ``batch_size``.
         mesh: devices to shard the batch over (default: all devices).
 
     Returns:

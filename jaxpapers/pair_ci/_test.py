@@ -99,7 +99,8 @@ def pair_ci_from_cache(
     correction = 1.0 / n_folds + 1.0 / (n_folds - 1)  # 1/K + n_te/n_tr with n_te = n/K
     variances = correction * jnp.var(fold_means, axis=1, ddof=1)
     pooled = rubin_pool(per_imputation, variances, float(n_folds - 1))
-    pvalue = student_t_sf(pooled.statistic, pooled.df)
+    # T = 0 (no variation at all, e.g. a constant target) is no evidence: p = 1, not NaN.
+    pvalue = jnp.where(pooled.total > 0, student_t_sf(pooled.statistic, pooled.df), 1.0)
     return PairCIResult(
         statistic=pooled.statistic,
         pvalue=pvalue,
