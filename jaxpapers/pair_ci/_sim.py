@@ -103,8 +103,13 @@ def pc_comparison(
     alpha: float = 0.05,
     max_cond_set_size: int = 2,
     cardinalities: tuple[int, ...] | None = None,
+    diagnose: bool = False,
 ) -> dict[str, tuple[int, int, int, int]]:
-    """SHD (shd, skeleton, extra, missing) of PC with the oracle, the naive test and PAIR-CI."""
+    """SHD (shd, skeleton, extra, missing) of PC with the oracle, the naive test and PAIR-CI.
+
+    ``diagnose`` adds ``"pair_ci_complete"``: PAIR-CI on the complete data, which separates the
+    test's own power from the effect of missingness.
+    """
     key_naive, key_pair = jax.random.split(key)
     if cardinalities is None:
         oracle = fisher_z_tester(complete)
@@ -115,6 +120,8 @@ def pc_comparison(
         "naive": impute_then_test(key_naive, incomplete, config, cardinalities),
         "pair_ci": pair_ci_tester(key_pair, incomplete, config, cardinalities),
     }
+    if diagnose:
+        testers["pair_ci_complete"] = pair_ci_tester(key_pair, complete, config, cardinalities)
     out = {}
     for name, tester in testers.items():
         result = pc(complete, tester, alpha=alpha, max_cond_set_size=max_cond_set_size)
