@@ -20,7 +20,7 @@ from jaxtyping import Array, Float, Int
 
 from jaxpapers._typing import PRNGKey
 from jaxpapers.pair_ci._baselines import fisher_z_from_correlation, g_test
-from jaxpapers.pair_ci._impute import impute_chained, impute_folds
+from jaxpapers.pair_ci._impute import chained_imputation, impute_folds
 from jaxpapers.pair_ci._test import pair_ci_from_cache, pair_ci_pvalue
 from jaxpapers.pair_ci._types import Config, PairCIResult
 
@@ -237,7 +237,7 @@ def g_tester(data: Float[Array, "n p"], cardinalities: tuple[int, ...]) -> CITes
 
 @functools.partial(jax.jit, static_argnames=("config", "cardinalities"))
 def _impute_once(key, data, config, cardinalities):
-    return impute_chained(key, data, jnp.ones(data.shape[0], bool), config, cardinalities)
+    return chained_imputation(key, data, jnp.ones(data.shape[0], bool), config, cardinalities)
 
 
 def impute_then_test(

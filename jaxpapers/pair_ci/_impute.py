@@ -18,6 +18,8 @@ computed once per data set (:func:`impute_folds`) and shared by all tests of a P
 # ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import jax
@@ -27,7 +29,13 @@ from jaxtyping import Array, Bool, Float, Int
 from jaxpapers._typing import PRNGKey
 from jaxpapers.pair_ci._types import Config, ImputationCache
 
-__all__ = ["assign_folds", "impute_chained", "impute_folds", "within_group_permutation"]
+__all__ = [
+    "assign_folds",
+    "chained_imputation",
+    "impute_chained",
+    "impute_folds",
+    "within_group_permutation",
+]
 
 _MIN_PROB = 1e-3
 
@@ -145,6 +153,36 @@ def impute_chained(
     config: Config,
     cardinalities: tuple[int, ...] | None = None,
     exclude: Bool[Array, " p"] | None = None,
+) -> Float[Array, "n p"]:
+    """One proper chained-equations imputation of ``data`` (NaN = missing), fitted on ``train``.
+
+    Args:
+        key: randomness of the draws.
+        data: ``(n, p)`` with NaN for missing cells; discrete columns hold state codes 0..C−1.
+        train: rows whose observed cells fit the imputation models; every row is imputed.
+        config: ``imputation_sweeps`` and ``imputation_ridge`` are used.
+        cardinalities: states per column for discrete data (all columns discrete), else None.
+        exclude: columns that are not used as predictors of the others (default: none).
+
+    Returns:
+        The completed ``(n, p)`` array; observed cells are unchanged. (Jitted entry point; inside
+        other transformations the same computation is :func:`chained_imputation`.)
+    """
+    return _impute_chained_jit(key, data, train, config, cardinalities, exclude)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "cardinalities"))
+def _impute_chained_jit(key, data, train, config, cardinalities, exclude):
+    return chained_imputation(key, data, train, config, cardinalities, exclude)
+
+
+def chained_imputation(
+    key: PRNGKey,
+    data: Float[Array, "n p"],
+    train: Bool[Array, " n"],
+    config: Config,
+    cardinalities: tuple[int, ...] | None = None,
+    exclude: Bool[Array, " p"] | None = None,
     *,
     standardised: bool = False,
 ) -> Float[Array, "n p"]:
@@ -168,7 +206,7 @@ def impute_chained(
         cardinalities is None and not standardised
     ):  # impute on the training-standardised scale, then map back
         center, scale = _training_moments(data, observed, train)
-        standard = impute_chained(
+        standard = chained_imputation(
             key, (data - center) / scale, train, config, None, exclude, standardised=True
         )
         return jnp.where(observed, data, standard * scale + center)
@@ -233,7 +271,7 @@ def impute_folds(
 
     def per_fold(k, keys_k):
         train = fold != k
-        impute = lambda kk: impute_chained(kk, data, train, config, cardinalities, exclude)  # noqa: E731
+        impute = lambda kk: chained_imputation(kk, data, train, config, cardinalities, exclude)  # noqa: E731
         return jax.vmap(impute)(keys_k)
 
     completed = jax.vmap(per_fold)(folds, imp_keys)

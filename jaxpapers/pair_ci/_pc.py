@@ -104,7 +104,7 @@ def pc(
     *,
     alpha: float = 0.05,
     max_cond_set_size: int = 3,
-    batch_size: int = 256,
+    batch_size: int = 64,
     mesh: Mesh | None = None,
 ) -> PCResult:
     """PC-stable causal discovery with batched CI tests (module docstring).

@@ -22,7 +22,7 @@ from jaxpapers.pair_ci._api import fisher_z_tester, g_tester, impute_then_test, 
 from jaxpapers.pair_ci._baselines import fisher_z_test
 from jaxpapers.pair_ci._data import simulate_confounder
 from jaxpapers.pair_ci._graph import shd
-from jaxpapers.pair_ci._impute import impute_chained, impute_folds
+from jaxpapers.pair_ci._impute import chained_imputation, impute_folds
 from jaxpapers.pair_ci._pc import pc
 from jaxpapers.pair_ci._test import pair_ci_from_cache
 from jaxpapers.pair_ci._types import Config
@@ -37,7 +37,7 @@ def _one_replication(key, numeric, n, config, static, exclude_target):
     cond = jnp.arange(2, p, dtype=jnp.int32)
     mask = jnp.ones(p - 2, bool)
     everything = jnp.ones(n, bool)
-    naive = fisher_z_test(impute_chained(key_naive, data, everything, config), 1, 0, cond, mask)
+    naive = fisher_z_test(chained_imputation(key_naive, data, everything, config), 1, 0, cond, mask)
     exclude = jnp.zeros(p, bool).at[0].set(True) if exclude_target else None
     cache = impute_folds(key_test, data, config, None, exclude)
     result = pair_ci_from_cache(cache, 1, 0, cond, mask, config)

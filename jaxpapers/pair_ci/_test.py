@@ -92,9 +92,12 @@ def pair_ci_from_cache(
 
         return jax.vmap(per_imputation)(completed_k)
 
-    fold_means = jax.vmap(per_fold, out_axes=1)(
-        cache.completed, jnp.arange(n_folds), cache.permutation, cache.learner_keys
-    )  # (m, K)
+    # Folds run one after another (lax.map) and imputations side by side (vmap): a PC batch of
+    # tests then holds m, not K × m, design matrices per test in memory.
+    fold_means = jax.lax.map(
+        lambda args: per_fold(*args),
+        (cache.completed, jnp.arange(n_folds), cache.permutation, cache.learner_keys),
+    ).T  # (m, K)
     per_imputation = jnp.mean(fold_means, axis=1)
     correction = 1.0 / n_folds + 1.0 / (n_folds - 1)  # 1/K + n_te/n_tr with n_te = n/K
     variances = correction * jnp.var(fold_means, axis=1, ddof=1)

@@ -11,6 +11,8 @@ import jaxpapers.pair_ci as pc
 from jaxpapers.pair_ci._impute import assign_folds, within_group_permutation
 from jaxpapers.pair_ci._learners import categorical_loss, linear_loss, rff_loss
 
+SMALL = pc.Config(n_folds=3, n_imputations=2, imputation_sweeps=1)  # shared: one compilation
+
 
 def test_folds_are_balanced(key):
     fold = np.asarray(assign_folds(key, 103, 5))
@@ -124,8 +126,8 @@ def test_categorical_learner_matches_sklearn_logistic_regression(key):
 
 def test_negative_effect_never_rejects(key):
     # A candidate that only adds noise gives Q̄ ≤ 0 more often than not; p must then be ≥ 0.5.
-    data = pc.simulate_confounder(key, 300, mechanism="mcar")
-    res = pc.pair_ci_test(jax.random.key(5), data, 1, 0, [2, 3], n_folds=4, n_imputations=3)
+    data = pc.simulate_confounder(key, 120, mechanism="mcar")
+    res = pc.pair_ci_test(jax.random.key(5), data, 1, 0, [2, 3], config=SMALL)
     if float(res.estimate) <= 0:
         assert float(res.pvalue) >= 0.5
     else:
@@ -133,6 +135,6 @@ def test_negative_effect_never_rejects(key):
 
 
 def test_constant_target_gives_p_one(key):
-    data = pc.simulate_confounder(key, 200, mechanism="mcar").at[:, 0].set(1.0)
-    res = pc.pair_ci_test(jax.random.key(5), data, 1, 0, [2, 3], n_folds=4, n_imputations=3)
+    data = pc.simulate_confounder(key, 120, mechanism="mcar").at[:, 0].set(1.0)
+    res = pc.pair_ci_test(jax.random.key(5), data, 1, 0, [2, 3], config=SMALL)
     assert float(res.pvalue) == 1.0 and np.isfinite(float(res.df))

@@ -36,14 +36,17 @@ def test_ancestral_sampler_reproduces_root_marginals(network):
 
 
 def test_one_categorical_pair_ci_test_runs_end_to_end(network):
+    # A child, its parents and one more node keep the compiled program small; the
+    # reproduction runs the full 56-variable network.
     key_s, key_m, key_t = jax.random.split(jax.random.key(9), 3)
-    data = pc.mnar_first_state(key_m, pc.sample_bayes_net(key_s, network, 400))
-    child = next(j for j, parents in enumerate(network.parents) if parents)
-    parent = network.parents[child][0]
+    child = next(j for j, parents in enumerate(network.parents) if len(parents) >= 2)
+    columns = [*network.parents[child][:2], child, (child + 1) % 56]
+    sample = pc.sample_bayes_net(key_s, network, 300)[:, np.asarray(columns)]
+    data = pc.mnar_first_state(key_m, sample, n_nodes=2)
+    cards = tuple(network.cardinalities[c] for c in columns)
     cfg = pc.Config(n_folds=3, n_imputations=2, learner="categorical", imputation_sweeps=1,
                     logistic_steps=5)  # fmt: skip
-    res = pc.pair_ci_test(key_t, data, parent, child, [], config=cfg,
-                          cardinalities=network.cardinalities)  # fmt: skip
+    res = pc.pair_ci_test(key_t, data, 0, 2, [1], config=cfg, cardinalities=cards)
     assert np.isfinite(float(res.pvalue)) and 0.0 <= float(res.pvalue) <= 1.0
 
 
