@@ -61,7 +61,7 @@ class Config:
     imputations: int = 5
     graph_sizes: tuple[tuple[int, int, int, bool], ...] = (
         (10, 1000, 2, False),
-        (10, 1000, 2, True),
+        (10, 500, 1, True),
     )
     graph_folds: int = 5
     graph_imputations: int = 5

@@ -68,7 +68,9 @@ def barnard_rubin_df(
     df_old = (m - 1) * (1.0 + 1.0 / ratio) ** 2
     fraction_missing = jnp.where(has_between, inflated / jnp.where(total > 0, total, 1.0), 0.0)
     df_obs = (complete_df + 1.0) / (complete_df + 3.0) * complete_df * (1.0 - fraction_missing)
-    df = df_old * df_obs / (df_old + df_obs)
+    # ν = ν_old ν_obs / (ν_old + ν_obs), written as a harmonic sum: B ≪ Ū makes ν_old overflow to
+    # inf (float32), and inf/inf would be NaN, while 1/inf = 0 gives the right limit ν_obs.
+    df = 1.0 / (1.0 / df_old + 1.0 / df_obs)
     complete = jnp.asarray(complete_df, dtype=df.dtype)
     # Within = 0 < between: all information is between imputations; ν_obs = 0 would give ν = 0.
     return jnp.where(has_between, df, jnp.where(between > 0, m - 1.0, complete))

@@ -69,3 +69,10 @@ def test_student_t_sf_matches_scipy(df, enable_x64):
     t = np.linspace(-6, 6, 41)
     ours = student_t_sf(jnp.asarray(t), jnp.full(t.shape, df))
     np.testing.assert_allclose(np.asarray(ours), stats.t.sf(t, df), rtol=1e-9, atol=1e-12)
+
+
+def test_tiny_between_variance_gives_finite_df_near_the_observed_data_df():
+    # B ≪ Ū: ν_old ~ 1e32 (it overflows to inf for smaller B, which gave NaN before the harmonic
+    # form); the limit is ν_obs = (ν_c + 1)/(ν_c + 3) · ν_c = 5/7 · 4.
+    df = barnard_rubin_df(jnp.asarray(0.02, jnp.float32), jnp.asarray(1e-18, jnp.float32), 2, 4.0)
+    assert float(df) == pytest.approx(5 / 7 * 4, rel=1e-4)
