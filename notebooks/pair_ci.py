@@ -29,7 +29,7 @@ import jaxpapers.pair_ci as pc
 from jaxpapers.pair_ci._sim import calibration_pvalues, rejection_interval
 
 full = os.environ.get("JAXPAPERS_FULL") == "1"
-reps = 300 if full else 30
+reps = 300 if full else 20
 
 # %% [markdown]
 # ## 1. Calibration under MNAR confounder missingness
@@ -75,14 +75,15 @@ except FileNotFoundError as error:
     print(error)
 
 if network is not None:
-    n_rows = 2000 if full else 500
+    n_rows = 2000 if full else 300
     key_s, key_m, key_t = jax.random.split(jax.random.key(2), 3)
     complete = pc.sample_bayes_net(key_s, network, n_rows)
     incomplete = pc.mnar_first_state(key_m, complete)
     truth = pc.dag_to_cpdag(network.adjacency())
     cfg = pc.Config(
-        n_folds=3, n_imputations=2, learner="categorical", imputation_sweeps=2, logistic_steps=10
-    )
+        n_folds=5 if full else 2, n_imputations=5 if full else 2, learner="categorical",
+        imputation_sweeps=2 if full else 1, logistic_steps=10 if full else 5,
+    )  # fmt: skip
     cards = network.cardinalities
     graphs = {
         "oracle G-test": pc.pc(complete, pc.g_tester(complete, cards), max_cond_set_size=1),
