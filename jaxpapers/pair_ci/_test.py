@@ -92,12 +92,12 @@ def pair_ci_from_cache(
 
         return jax.vmap(per_imputation)(completed_k)
 
-    # Folds run one after another (lax.map) and imputations side by side (vmap): a PC batch of
-    # tests then holds m, not K × m, design matrices per test in memory.
-    fold_means = jax.lax.map(
-        lambda args: per_fold(*args),
-        (cache.completed, jnp.arange(n_folds), cache.permutation, cache.learner_keys),
-    ).T  # (m, K)
+    # All K × m paired fits side by side; PC bounds memory through its batch size. (A lax.map
+    # over folds here hung XLA:CPU inside PC's sharded batch with the RFF learner: all threads
+    # waiting on a futex; not investigated further.)
+    fold_means = jax.vmap(per_fold, out_axes=1)(
+        cache.completed, jnp.arange(n_folds), cache.permutation, cache.learner_keys
+    )  # (m, K)
     per_imputation = jnp.mean(fold_means, axis=1)
     correction = 1.0 / n_folds + 1.0 / (n_folds - 1)  # 1/K + n_te/n_tr with n_te = n/K
     variances = correction * jnp.var(fold_means, axis=1, ddof=1)
