@@ -62,3 +62,17 @@ def test_missing_pgmpy_gives_a_clear_message(monkeypatch):
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(FileNotFoundError, match="pgmpy<1.3"):
         pc.hailfinder_path()
+
+
+def test_ancestral_subset_is_closed_under_parents_and_connected():
+    from jaxpapers.pair_ci.experiment import ancestral_subset
+
+    rng = np.random.default_rng(0)
+    dag = np.triu(rng.random((30, 30)) < 0.15, k=1).astype(int)
+    for count in (5, 12, 20):
+        keep = ancestral_subset(dag, count)
+        assert 0 < len(keep) <= count
+        for node in keep:  # every parent of a kept node is kept
+            assert set(np.flatnonzero(dag[:, node])) <= set(keep.tolist())
+        assert dag[np.ix_(keep, keep)].sum() > 0
+    np.testing.assert_array_equal(ancestral_subset(dag, None), np.arange(30))
