@@ -228,8 +228,8 @@ def tune_step_size(
 
 
 def sgd_optimal_step(
-    h: Float[ArrayLike, " d"],
-    sigma: Float[ArrayLike, " d"],
+    h: Float[ArrayLike, "*d"],
+    sigma: Float[ArrayLike, "*d"],
     delta: Scalar,
     drift: str = "random_walk",
     *,

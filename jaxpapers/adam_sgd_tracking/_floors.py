@@ -40,11 +40,11 @@ def _check_model(alpha, h, sigma, delta) -> None:
 
 def sgd_floor(
     alpha: Float[ArrayLike, "*a"],
-    h: Float[ArrayLike, " d"],
-    sigma: Float[ArrayLike, " d"],
+    h: Float[ArrayLike, "*d"],
+    sigma: Float[ArrayLike, "*d"],
     delta: Scalar,
     drift: str = "random_walk",
-    direction: Float[ArrayLike, " d"] | None = None,
+    direction: Float[ArrayLike, "*d"] | None = None,
 ) -> Float[Array, "*a"]:
     r"""Stationary E||e||^2 of constant-step SGD on the drifting quadratic (spec §2.3-1/2) [D].
 
@@ -72,13 +72,15 @@ def sgd_floor(
     alpha = jnp.asarray(alpha)[..., None]
     h, sigma = jnp.broadcast_arrays(jnp.atleast_1d(h), jnp.atleast_1d(sigma))
     dim = h.shape[-1]
+    lead = (1,) * (alpha.ndim - 1)  # explicit broadcasting (no implicit rank promotion)
+    h, sigma = h.reshape(*lead, dim), sigma.reshape(*lead, dim)
     contraction = alpha * h * (2 - alpha * h)
     noise = alpha**2 * sigma**2 / contraction
     if drift == "random_walk":
         per_coord = noise + delta**2 / dim / contraction
     elif drift == "constant_velocity":
         u = jnp.full((dim,), 1.0) if direction is None else jnp.asarray(direction)
-        u = u / jnp.linalg.norm(u)
+        u = (u / jnp.linalg.norm(u)).reshape(*lead, dim)
         per_coord = noise + (delta * u) ** 2 / (alpha * h) ** 2
     else:
         raise ValueError(f"drift must be 'random_walk' or 'constant_velocity', got {drift!r}")
@@ -88,10 +90,10 @@ def sgd_floor(
 
 def sgd_error_recursion(
     alphas: Float[ArrayLike, " t"],
-    h: Float[ArrayLike, " d"],
-    sigma: Float[ArrayLike, " d"],
+    h: Float[ArrayLike, "*d"],
+    sigma: Float[ArrayLike, "*d"],
     delta: Scalar,
-    e0_sq: Float[ArrayLike, " d"],
+    e0_sq: Float[ArrayLike, "*d"],
 ) -> Float[Array, " t+1"]:
     r"""Exact E||e_t||^2 of SGD under random-walk drift for any step schedule (spec §2.3-3) [D].
 

@@ -75,9 +75,15 @@ def _apply(params: Params, updates: Params) -> Params:
     return jnp.asarray(params + updates).astype(params.dtype)
 
 
+def _like(value: Scalar, dtype) -> Scalar:
+    # Python numbers stay Python numbers, as in optax: then 1 - beta is computed in double
+    # precision before it meets the (float32) gradients, and the results agree bit for bit.
+    return value if isinstance(value, int | float) else jnp.asarray(value, dtype)
+
+
 def _scale_by_lr(updates: Params, alpha: Scalar) -> Params:
     # optax.scale_by_learning_rate(alpha) == scale(-alpha): the update times (-alpha).
-    return updates * (-jnp.asarray(alpha, updates.dtype))
+    return updates * (-_like(alpha, updates.dtype))
 
 
 def sgd_update(grads: Params, alpha: Scalar) -> Params:
@@ -98,7 +104,7 @@ def momentum_update(
     ``trace_t = g_t + beta trace_{t-1}``, ``u_t = -alpha trace_t``. With ``m_t = (1 - beta)
     trace_t`` this is the EMA momentum of spec §2.3-4 with step ``a = alpha / (1 - beta)``.
     """
-    beta = jnp.asarray(beta, grads.dtype)
+    beta = _like(beta, grads.dtype)
     trace = grads + beta * state.trace
     return _scale_by_lr(trace, alpha), MomentumState(trace)
 
@@ -119,9 +125,9 @@ def rmsprop_update(
     ``nu_t = (1 - decay) g_t^2 + decay nu_{t-1}``, ``u_t = -alpha g_t / sqrt(nu_t + eps)``; no
     bias correction (optax's default). Adam with ``beta1 = 0`` is the bias-corrected variant.
     """
-    decay = jnp.asarray(decay, grads.dtype)
+    decay = _like(decay, grads.dtype)
     nu = (1 - decay) * grads**2 + decay * state.nu
-    scaled = jax.lax.rsqrt(nu + jnp.asarray(eps, grads.dtype)) * grads
+    scaled = jax.lax.rsqrt(nu + _like(eps, grads.dtype)) * grads
     return _scale_by_lr(scaled, alpha), RMSPropState(nu)
 
 
@@ -145,14 +151,14 @@ def adam_update(
     Spec §1.3 (Kingma & Ba form); whether the paper uses bias correction is not known.
     """
     dtype = grads.dtype
-    beta1, beta2 = jnp.asarray(beta1, dtype), jnp.asarray(beta2, dtype)
+    beta1, beta2 = _like(beta1, dtype), _like(beta2, dtype)
     mu = (1 - beta1) * grads + beta1 * state.mu
     nu = (1 - beta2) * grads**2 + beta2 * state.nu
     count = optax.safe_increment(state.count)
     power = count.astype(dtype)
     mu_hat = mu / (1 - beta1**power)
     nu_hat = nu / (1 - beta2**power)
-    scaled = mu_hat / (jnp.sqrt(nu_hat) + jnp.asarray(eps, dtype))
+    scaled = mu_hat / (jnp.sqrt(nu_hat) + _like(eps, dtype))
     return _scale_by_lr(scaled, alpha), AdamState(count, mu, nu)
 
 

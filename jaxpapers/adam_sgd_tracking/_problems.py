@@ -93,11 +93,11 @@ class QuadraticTracking(eqx.Module):
 
 def quadratic_tracking(
     curvature: Float[ArrayLike, " d"],
-    noise_scale: Float[ArrayLike, " d"],
-    drift: float,
+    noise_scale: Float[ArrayLike, "*d"],
+    drift: Float[ArrayLike, ""],
     *,
     drift_kind: str = "random_walk",
-    direction: Float[ArrayLike, " d"] | None = None,
+    direction: Float[ArrayLike, "*d"] | None = None,
     noise_kind: str = "gaussian",
     dof: float = 2.5,
     box: tuple[float, float] | None = None,
