@@ -150,9 +150,10 @@ def step_decay_schedule(
 ) -> np.ndarray:
     """Step decay [D, after CDH21]: halve the step after ``ceil(stage / (alpha_k mu))`` steps.
 
-    Stage k uses ``alpha_k = alpha0 / 2^k`` for ``ceil(stage / (alpha_k mu))`` steps while
-    ``alpha_k / 2`` is still above ``alpha_min``; then the step stays at ``alpha_min`` (spec
-    §2.3-5: alpha0 = 0.5, halving down to alpha*). Built on the host from configuration values.
+    Stage k uses ``alpha_k = alpha0 / 2^k`` for ``ceil(stage / (alpha_k mu))`` steps for every
+    ``alpha_k > alpha_min``; after the last such stage the step stays at ``alpha_min`` (spec
+    §2.3-5: alpha0 = 0.5, halving down to alpha*; with alpha* = 1e-3 the decay phase lasts
+    4 + 8 + ... + 1024 = 2044 steps). Built on the host from configuration values.
 
     Returns:
         The step of each step, shape (num_steps,), float64 numpy.
@@ -160,7 +161,7 @@ def step_decay_schedule(
     if not 0 < alpha_min <= alpha0:
         raise ValueError(f"need 0 < alpha_min <= alpha0, got {alpha_min} and {alpha0}")
     steps, alpha = [], float(alpha0)
-    while alpha / 2 > alpha_min and len(steps) < num_steps:
+    while alpha > alpha_min and len(steps) < num_steps:
         steps += [alpha] * math.ceil(stage / (alpha * mu))
         alpha /= 2
     steps += [alpha_min] * max(num_steps - len(steps), 0)
@@ -203,7 +204,7 @@ def momentum_floor(
     mixing = _matrix(-a * (1 - beta), -jnp.ones_like(a), 1 - beta, zero)
     noise = _matrix(sigma**2, zero, zero, q**2)
     forcing = mixing @ noise @ jnp.swapaxes(mixing, -1, -2)
-    eye = jnp.eye(4, dtype=a.dtype)
+    eye = jnp.broadcast_to(jnp.eye(4, dtype=a.dtype), (*a.shape, 4, 4))
     kron = jnp.einsum("...ij,...kl->...ikjl", transition, transition).reshape(*a.shape, 4, 4)
     vec = jnp.linalg.solve(eye - kron, forcing.reshape(*a.shape, 4, 1))[..., 0]
     trace, det = transition[..., 0, 0] + transition[..., 1, 1], jnp.linalg.det(transition)
