@@ -50,6 +50,7 @@ from jaxpapers.adam_sgd_tracking._study import adam_step_ratios as adam_step_rat
 from jaxpapers.adam_sgd_tracking._study import adversarial_stream as adversarial_stream
 from jaxpapers.adam_sgd_tracking._study import hetero_noise as hetero_noise
 from jaxpapers.adam_sgd_tracking._study import measure_burn_in as measure_burn_in
+from jaxpapers.adam_sgd_tracking._study import stationarity_gap as stationarity_gap
 from jaxpapers.adam_sgd_tracking._study import tuned_floor as tuned_floor
 from jaxpapers.adam_sgd_tracking._types import Config as Config
 from jaxpapers.adam_sgd_tracking._types import Hyperparams as Hyperparams

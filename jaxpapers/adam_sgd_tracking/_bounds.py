@@ -15,7 +15,7 @@ import numpy as np
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from jaxpapers.adam_sgd_tracking._floors import sgd_floor
 from jaxpapers.adam_sgd_tracking._validate import check_beta, check_finite, check_nonnegative
@@ -68,7 +68,7 @@ def sgd_tracking_bound(
     mu: Scalar,
     sigma: Scalar,
     delta: Scalar,
-    t: Float[ArrayLike, "*t"],
+    t: Real[ArrayLike, "*t"],
     e0: Scalar,
     constants: SGDBoundConstants | None = None,
 ) -> Float[Array, "*t"]:
@@ -89,12 +89,12 @@ def sgd_tracking_bound(
     for name, value in (("alpha", alpha), ("mu", mu), ("sigma", sigma), ("delta", delta)):
         check_nonnegative(name, value)
     c = SGDBoundConstants() if constants is None else constants
-    transient = c.init * (1 - alpha * mu) ** jnp.asarray(t) * e0**2
+    transient = c.init * (1 - alpha * mu) ** jnp.asarray(t, dtype=jnp.result_type(float)) * e0**2
     return transient + c.noise * alpha * sigma**2 / mu + c.drift * delta**2 / (alpha * mu) ** 2
 
 
 def adam_tracking_bound(
-    t: Float[ArrayLike, "*t"],
+    t: Real[ArrayLike, "*t"],
     *,
     alpha: Scalar,
     h_min: Scalar,
@@ -141,7 +141,7 @@ def adam_tracking_bound(
     c = AdamBoundConstants() if constants is None else constants
     q_minus, q_plus = 1 / (grad_bound + eps), 1 / eps
     mu = q_minus * h_min
-    transient = c.init * (1 - alpha * mu) ** jnp.asarray(t) * e0**2
+    transient = c.init * (1 - alpha * mu) ** jnp.asarray(t, dtype=jnp.result_type(float)) * e0**2
     noise = c.noise * alpha * q_plus**2 * sigma**2 / mu
     drift = c.drift * delta**2 / (alpha * mu) ** 2
     first_moment = c.first_moment * beta1 / (1 - beta1) * delta**2
@@ -242,7 +242,7 @@ def sgd_optimal_step(
     deterministic drift; for constant velocity and small alpha the exact minimiser is
     ``(4 Delta^2/(mu sigma^2))^{1/3}`` per coordinate, i.e. the ratio is ``4^{1/3}``.
     """
-    h_max = jnp.max(jnp.atleast_1d(jnp.asarray(h)))
+    h_max = jnp.max(jnp.atleast_1d(jnp.asarray(h, dtype=jnp.result_type(float))))
     low, high = jnp.log(jnp.asarray(1e-12, h_max.dtype)), jnp.log(2 / h_max) - 1e-9
     golden = (np.sqrt(5.0) - 1) / 2
 

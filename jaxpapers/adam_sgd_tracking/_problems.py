@@ -27,6 +27,14 @@ from jaxpapers.adam_sgd_tracking._validate import check_finite, check_nonnegativ
 __all__ = ["QuadraticTracking", "RotatingLogistic", "quadratic_tracking", "rotating_logistic"]
 
 DRIFTS = ("random_walk", "constant_velocity")
+
+
+def _strong(value, dtype=None) -> Array:
+    """An array of a definite (not weak) float dtype, so that equal shapes never retrace."""
+    dtype = jnp.result_type(float) if dtype is None else dtype
+    return jax.lax.convert_element_type(jnp.asarray(value), dtype)
+
+
 NOISES = ("gaussian", "student_t")
 
 
@@ -123,9 +131,9 @@ def quadratic_tracking(
     check_nonnegative("noise_scale (sigma)", noise_scale)
     check_nonnegative("drift (Delta)", drift)
     check_finite("curvature (h)", curvature)
-    curvature = jnp.asarray(curvature, dtype)
+    curvature = _strong(curvature, dtype)
     dtype = curvature.dtype
-    noise_scale = jnp.broadcast_to(jnp.asarray(noise_scale, dtype), curvature.shape)
+    noise_scale = jnp.broadcast_to(_strong(noise_scale, dtype), curvature.shape)
     if curvature.ndim != 1 or not bool(jnp.all(curvature > 0)):
         raise ValueError(f"curvature must be a vector of positive numbers, got {curvature}")
     if noise_kind == "student_t" and not dof > 2:
@@ -133,7 +141,7 @@ def quadratic_tracking(
     if direction is None:
         direction = jnp.ones_like(curvature)
     check_finite("direction (u)", direction)
-    direction = jnp.broadcast_to(jnp.asarray(direction, dtype), curvature.shape)
+    direction = jnp.broadcast_to(_strong(direction, dtype), curvature.shape)
     norm = jnp.linalg.norm(direction)
     if not bool(norm > 0):
         raise ValueError("direction must be a non-zero vector")
@@ -147,7 +155,7 @@ def quadratic_tracking(
     return QuadraticTracking(
         curvature,
         noise_scale,
-        jnp.asarray(drift, dtype),
+        _strong(drift, dtype),
         direction / norm,
         lower,
         upper,
@@ -225,7 +233,10 @@ def rotating_logistic(
         raise ValueError(f"radius ({radius}) must not exceed ball_radius ({ball_radius})")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    as_array = lambda v: jnp.asarray(v, dtype)  # noqa: E731
     return RotatingLogistic(
-        as_array(radius), as_array(angular_speed), as_array(ball_radius), batch_size, dim
+        _strong(radius, dtype),
+        _strong(angular_speed, dtype),
+        _strong(ball_radius, dtype),
+        batch_size,
+        dim,
     )

@@ -26,6 +26,7 @@ __all__ = [
     "adam_step_ratios",
     "hetero_noise",
     "measure_burn_in",
+    "stationarity_gap",
     "tuned_floor",
 ]
 
@@ -152,3 +153,20 @@ def adam_step_ratios(
     init = (zero, AdamState(jnp.zeros([], jnp.int32), zero, zero))
     (_, state), moves = jax.lax.scan(step, init, grads)
     return moves, jnp.abs(state.mu) / jnp.sqrt(state.nu)
+
+
+def stationarity_gap(
+    key: PRNGKey, problem, params: Float[Array, " d"], state, alpha: float, num_samples: int = 4096
+) -> Float[Array, ""]:
+    r"""Squared norm of the gradient mapping (spec §1.5, Euclidean metric; proposed) [D].
+
+    .. math:: \|G_{\alpha,t}(\theta)\|^2,\qquad
+              G_{\alpha,t}(\theta) = (\theta - \Pi_X(\theta - \alpha \nabla F_t(\theta)))/\alpha,
+
+    with ``grad F_t`` estimated by a fresh batch of ``num_samples`` gradients (vmapped
+    ``problem.gradient``). Zero exactly at stationary points of F_t over X.
+    """
+    keys = jax.random.split(key, num_samples)
+    grads = jax.vmap(problem.gradient, in_axes=(0, None, None))(keys, params, state)
+    step = params - problem.project(params - alpha * jnp.mean(grads, axis=0))
+    return jnp.sum((step / alpha) ** 2)
