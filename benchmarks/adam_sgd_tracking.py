@@ -20,6 +20,7 @@ and the measured time are recorded next to every ratio.
 """
 
 import argparse
+import os
 import statistics
 import time
 
@@ -138,21 +139,27 @@ def main(argv=None):
             steps=args.peer_steps,
             repeats=args.repeats,
         )
-    case = Case(
-        "adam_tracking",
-        f"Adam, hetero-RW quadratic, {SEEDS} seeds x {STEPS} steps x d={DIM}, float32",
-        ours_s,
-        peers,
-        args.repeats,
-        compile_s,
-        {
-            "ours_steps_per_s": SEEDS * STEPS / ours_s,
-            **{f"extrapolation[{name}]": note for name, note in notes.items()},
-        },
-    )
-    for peer, ratio in case.ratios.items():
-        print(f"speed-up vs {peer}: {ratio:.3g}x")
-    write_results("adam_sgd_tracking", [case])
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    cases = [
+        Case(
+            "adam_tracking",
+            f"Adam, hetero-RW quadratic, {SEEDS} seeds x {STEPS} steps x d={DIM}, float32",
+            ours_s,
+            {peer: seconds},
+            args.repeats,
+            compile_s,
+            {
+                "ours_steps_per_s": SEEDS * STEPS / ours_s,
+                "peer_timing": notes[peer],
+                "load_average": load,
+            },
+        )
+        for peer, seconds in peers.items()
+    ]
+    for case in cases:
+        for peer, ratio in case.ratios.items():
+            print(f"speed-up vs {peer}: {ratio:.3g}x")
+    write_results("adam_sgd_tracking", cases)
 
 
 if __name__ == "__main__":

@@ -70,16 +70,20 @@ def test_beta1_zero_never_loses(quick_grid):
 
 @pytest.mark.slow
 def test_spec_grid_with_small_delta():
-    """The spec's grid (26 step sizes, 8 seeds), Delta = 0.01 at T = 40 000 as the spec advises."""
-    full = dict(num_step_sizes=26, num_steps=40_000, discard=10_000, num_seeds=8)
-    deltas = (0.01, 0.1, 0.3, 1.0, 1.5, 2.0, 3.0, 5.0)
+    """The spec's tuning grid (26 step sizes, 8 seeds, T = 8000, first 3000 discarded) and
+    Delta = 0.01 at T = 40 000, as the spec advises for that noisy row."""
+    full = dict(num_step_sizes=26, num_steps=8000, discard=3000, num_seeds=8)
+    deltas = (0.1, 0.3, 1.0, 1.5, 3.0, 5.0)
     rows = _tuned_ratios(jax.random.key(11), deltas, **full)
     ratio = np.array([row[0] for row in rows])
-    assert ratio[0] < 0.8 and ratio[1] < 0.8
+    assert ratio[0] < 0.8
     assert ratio[deltas.index(3.0)] > 1.3 and ratio[deltas.index(5.0)] > 1.8
     crossover = float(ast.noise_drift_crossover(np.array(deltas) / SIGMA_RMS, ratio))
     assert 0.1 <= crossover <= 0.5
     assert max(row[1] for row in rows) < 0.9
+    long = dict(full, num_steps=40_000, discard=10_000)
+    ((small_ratio, small_rms, _, _),) = _tuned_ratios(jax.random.key(12), (0.01,), **long)
+    assert small_ratio < 0.8 and small_rms < 0.9
 
 
 def test_pure_drift(key):
