@@ -297,7 +297,7 @@ def burn_in_stage(key: PRNGKey, config: Config, report: Report) -> None:
         Claim.at_least(
             "adam_burn_in_vs_step_bound",
             f"Adam burn-in(R = {large:g}) / lower bound (R-√floor)/(Cα)",
-            paper=">= 1 (bounded step, C = 7.27) [D]",
+            paper=">= 1 (bounded step, C = 7.27)",
             provenance="D",
             measured=times[large] / lower,
             bound=1.0,
@@ -421,7 +421,7 @@ def step_bound_stage(key: PRNGKey, config: Config, report: Report) -> None:
         Claim.at_most(
             "adam_step_bound",
             "max |theta_{t+1} - theta_t| / alpha over streams",
-            paper="<= 7.2703 [D]",
+            paper="<= 7.2703",
             provenance="D",
             measured=largest,
             bound=bound,

@@ -34,7 +34,7 @@ def test_conformance(key):
     hyper = ast.Hyperparams(jnp.array([0.01, 0.1]))
 
     def run(k):
-        return ast.simulate(k, problem, "adam", hyper, num_steps=60, num_seeds=2, record_every=6)
+        return ast.simulate(k, problem, "adam", hyper, num_steps=30, num_seeds=2, record_every=6)
 
     check_conformance(run, key=key)
 
@@ -90,13 +90,14 @@ def test_heavy_tailed_noise_has_the_stated_variance(key):
     unchanged. Tolerance: 5 standard errors over seeds (heavy tails, so SE is estimated)."""
     gauss = ast.quadratic_tracking(jnp.ones(5), 1.0, 0.0)
     heavy = ast.quadratic_tracking(jnp.ones(5), 1.0, 0.0, noise_kind="student_t", dof=2.5)
-    kwargs = dict(num_steps=3000, num_seeds=128, record_every=100, discard=1000)
+    kwargs = dict(num_steps=2000, num_seeds=64, record_every=100, discard=500)
     exact = float(ast.sgd_floor(0.1, jnp.ones(5), 1.0, 0.0))
     result = ast.simulate(key, heavy, "sgd", ast.Hyperparams(0.1), **kwargs)
     per_seed = np.asarray(result.floor[0], np.float64)
     assert abs(per_seed.mean() - exact) <= 5 * per_seed.std(ddof=1) / np.sqrt(per_seed.size)
     light = ast.simulate(key, gauss, "sgd", ast.Hyperparams(0.1), **kwargs)
-    assert float(light.floor.mean()) == pytest.approx(exact, rel=0.03)
+    per_seed = np.asarray(light.floor[0], np.float64)
+    assert abs(per_seed.mean() - exact) <= 5 * per_seed.std(ddof=1) / np.sqrt(per_seed.size)
 
 
 def test_rotating_logistic_tracks_and_its_target_is_stationary(key):
@@ -106,16 +107,16 @@ def test_rotating_logistic_tracks_and_its_target_is_stationary(key):
     assert float(jnp.linalg.norm(target)) == pytest.approx(2.0, rel=1e-6)
     key_a, key_b, key_c = jax.random.split(key, 3)
     # The model is well specified: the population gradient vanishes at w*_t.
-    gap_at_target = float(ast.stationarity_gap(key_a, problem, target, state, 0.5, 200_000))
-    gap_at_zero = float(ast.stationarity_gap(key_b, problem, jnp.zeros(5), state, 0.5, 200_000))
-    # 200 000 samples: the estimated gap at w* is ~ d/n = 2.5e-5 (sampling noise only)
+    gap_at_target = float(ast.stationarity_gap(key_a, problem, target, state, 0.5, 50_000))
+    gap_at_zero = float(ast.stationarity_gap(key_b, problem, jnp.zeros(5), state, 0.5, 50_000))
+    # 50 000 samples: the estimated gap at w* is ~ d/n = 1e-4 (sampling noise only)
     assert gap_at_target < 1e-3 and gap_at_zero > 0.05
     result = ast.simulate(
         key_c,
         problem,
         "adam",
         ast.Hyperparams(0.02),
-        num_steps=4000,
+        num_steps=2000,
         num_seeds=4,
         record_every=100,
         initial_offset=-target,  # start at the origin, 2 away from w*_0
