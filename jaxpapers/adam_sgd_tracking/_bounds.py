@@ -159,6 +159,10 @@ def adam_step_bound(beta1: Scalar, beta2: Scalar) -> Float[Array, ""]:
     .. math:: C = \frac{1-\beta_1}{\sqrt{(1-\beta_2)(1-\beta_1^2/\beta_2)}}
 
     (7.27 for (0.9, 0.999); attained by geometrically growing gradients ``(beta2/beta1)^s``).
+
+    Example:
+        >>> round(float(adam_step_bound(0.9, 0.999)), 4)
+        7.2703
     """
     check_beta("beta1", beta1)
     check_beta("beta2", beta2)
@@ -193,6 +197,11 @@ def asm_modulus(
     minimum over the box is attained at one of its 2^d vertices, which are enumerated (d <= 16).
     A negative value means ASM fails (e.g. ``H = [[1, .9], [.9, 1]]`` with ``D in [1, 100]``).
     For diagonal H it equals ``q_- min_i H_ii``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> round(float(asm_modulus(jnp.array([[1.0, 0.9], [0.9, 1.0]]), 1.0, 100.0)), 2)
+        -16.7
     """
     curvature = jnp.asarray(curvature)
     check_finite("curvature (H)", curvature)

@@ -67,6 +67,14 @@ def sgd_floor(
 
     Returns:
         The floor for each ``alpha``; ``inf`` where ``alpha h_i >= 2`` (SGD diverges).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> ones = jnp.ones(10)
+        >>> round(float(sgd_floor(0.1, ones, ones, 0.1)), 4)
+        0.5789
+        >>> round(float(sgd_floor(0.1, ones, ones, 0.1, "constant_velocity")), 4)
+        1.5263
     """
     _check_model(alpha, h, sigma, delta)
     alpha = jnp.asarray(alpha)[..., None]
@@ -192,6 +200,10 @@ def momentum_floor(
 
     Returns:
         ``Sigma_11`` (broadcast shape of the inputs); ``inf`` where the recursion is unstable.
+
+    Example:
+        >>> round(float(momentum_floor(0.1, 0.9, 1.0, 0.0, 1.0)), 3)  # drift only
+        9.763
     """
     check_nonnegative("a (the effective step)", a)
     check_beta("beta", beta)

@@ -171,7 +171,16 @@ def adam_step(
     beta2: Scalar,
     eps: Scalar,
 ) -> tuple[Params, AdamState]:
-    """One Adam step ``theta + u_t``; see :func:`adam_update` (spec §4 check 1)."""
+    """One Adam step ``theta + u_t``; see :func:`adam_update` (spec §4 check 1).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> params = jnp.zeros(2)
+        >>> state = AdamState(jnp.zeros([], jnp.int32), params, params)
+        >>> params, state = adam_step(params, jnp.array([1.0, -4.0]), state, 0.1, 0.9, 0.999, 1e-8)
+        >>> [round(float(x), 4) for x in params]  # the first step moves each coordinate by alpha
+        [-0.1, 0.1]
+    """
     updates, state = adam_update(grads, state, alpha, beta1, beta2, eps)
     return _apply(params, updates), state
 

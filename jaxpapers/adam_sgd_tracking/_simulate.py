@@ -159,6 +159,18 @@ def simulate(
 
     Returns:
         :class:`SimulationResult` with leading axes ``(configs, seeds)``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, optax
+        >>> from jaxpapers.adam_sgd_tracking import Hyperparams, quadratic_tracking
+        >>> problem = quadratic_tracking(jnp.ones(3), 1.0, 0.1)
+        >>> grid = Hyperparams(jnp.array([0.01, 0.1]), beta1=0.9)
+        >>> out = simulate(jax.random.key(0), problem, "adam", grid, num_steps=100,
+        ...                num_seeds=4, record_every=10)
+        >>> out.errors.shape, out.floor.shape
+        ((2, 4, 10), (2, 4))
+        >>> simulate(jax.random.key(0), problem, optax.sgd(0.1), num_steps=100).floor.shape
+        (1, 1)
     """
     _check_sizes(num_steps, record_every, discard)
     if num_seeds < 1:
