@@ -85,18 +85,36 @@ def test_projected_problem_stays_in_the_box(key):
     assert float(jnp.mean(result.errors[..., -100:])) < 5.0
 
 
-def test_heavy_tailed_noise_has_the_stated_variance(key):
-    """Student-t noise (2.5 dof) is rescaled to variance sigma^2: SGD's noise floor is
-    unchanged. Tolerance: 5 standard errors over seeds (heavy tails, so SE is estimated)."""
-    gauss = ast.quadratic_tracking(jnp.ones(5), 1.0, 0.0)
-    heavy = ast.quadratic_tracking(jnp.ones(5), 1.0, 0.0, noise_kind="student_t", dof=2.5)
-    kwargs = dict(num_steps=2000, num_seeds=64, record_every=100, discard=500)
+def test_heavy_tailed_noise_is_a_unit_variance_student_t(key):
+    """Student-t noise (2.5 dof) rescaled by sqrt((dof - 2)/dof) to unit variance: the
+    gradient noise g - H(theta - theta*) / sigma follows scipy's t(2.5, scale=sqrt(0.2)).
+    (Its fourth moment is infinite, so a floor-versus-formula check would need far more seeds;
+    the distribution itself is checked instead, by a Kolmogorov-Smirnov test.)"""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    problem = ast.quadratic_tracking(jnp.ones(2), 3.0, 0.0, noise_kind="student_t", dof=2.5)
+    target = jnp.array([1.0, -1.0])
+    keys = jax.random.split(key, 10_000)
+    grads = jax.vmap(problem.gradient, in_axes=(0, None, None))(keys, target, target)
+    noise = np.asarray(grads, np.float64).ravel() / 3.0
+    result = scipy_stats.kstest(noise, scipy_stats.t(df=2.5, scale=np.sqrt(0.5 / 2.5)).cdf)
+    assert result.pvalue > 1e-3  # fixed key; a wrong scale (e.g. unscaled t) gives p ~ 0
+
+
+def test_gaussian_noise_gives_the_exact_sgd_floor(key):
+    """Tolerance: 5 standard errors over 64 seeds."""
+    problem = ast.quadratic_tracking(jnp.ones(5), 1.0, 0.0)
     exact = float(ast.sgd_floor(0.1, jnp.ones(5), 1.0, 0.0))
-    result = ast.simulate(key, heavy, "sgd", ast.Hyperparams(0.1), **kwargs)
+    result = ast.simulate(
+        key,
+        problem,
+        "sgd",
+        ast.Hyperparams(0.1),
+        num_steps=2000,
+        num_seeds=64,
+        record_every=100,
+        discard=500,
+    )
     per_seed = np.asarray(result.floor[0], np.float64)
-    assert abs(per_seed.mean() - exact) <= 5 * per_seed.std(ddof=1) / np.sqrt(per_seed.size)
-    light = ast.simulate(key, gauss, "sgd", ast.Hyperparams(0.1), **kwargs)
-    per_seed = np.asarray(light.floor[0], np.float64)
     assert abs(per_seed.mean() - exact) <= 5 * per_seed.std(ddof=1) / np.sqrt(per_seed.size)
 
 
