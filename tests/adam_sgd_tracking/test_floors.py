@@ -220,3 +220,20 @@ def test_sgd_floor_is_infinite_when_sgd_diverges():
     assert np.isinf(float(ast.sgd_floor(2.5, 1.0, 1.0, 0.1)))
     assert np.isinf(float(ast.momentum_floor(30.0, 0.5, 1.0, 1.0, 0.0)))
     assert jax.numpy.isfinite(ast.sgd_floor(1.0, 1.0, 1.0, 0.1))
+
+
+def test_optimal_step_is_optimal_in_simulation(key):
+    """sgd_optimal_step minimises the simulated floor too: at alpha*, alpha*/3 and 3 alpha*
+    (same seeds), alpha* is best and its floor matches sgd_floor(alpha*) within 4 SE."""
+    sigma = ast.hetero_noise(10)
+    problem = ast.quadratic_tracking(jnp.ones(10), sigma, 0.3)
+    alpha = float(ast.sgd_optimal_step(1.0, sigma, 0.3))
+    grid = ast.Hyperparams(jnp.array([alpha / 3, alpha, 3 * alpha]))
+    result = ast.simulate(
+        key, problem, "sgd", grid, num_steps=6000, num_seeds=32, record_every=100, discard=2000
+    )
+    per_seed = np.asarray(result.floor, np.float64)
+    means = per_seed.mean(axis=1)
+    assert np.argmin(means) == 1
+    stderr = per_seed[1].std(ddof=1) / np.sqrt(per_seed.shape[1])
+    assert abs(means[1] - float(ast.sgd_floor(alpha, jnp.ones(10), sigma, 0.3))) <= 4 * stderr
