@@ -21,8 +21,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 import jax
 import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
@@ -233,8 +231,3 @@ FSDP_RULES = AxisRules((("batch", DATA), ("embed", DATA)))
 TENSOR_PARALLEL_RULES = AxisRules(
     (("batch", DATA), ("heads", MODEL), ("kv_heads", MODEL), ("mlp", MODEL), ("vocab", MODEL))
 )
-
-
-def host_gather(tree: Any) -> Any:
-    """Bring a (possibly sharded) pytree to host numpy arrays."""
-    return jax.tree.map(np.asarray, jax.device_get(tree))

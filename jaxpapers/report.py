@@ -74,7 +74,9 @@ class Claim:
         measured: what this run measured.
         uncertainty: a standard error or half-width for ``measured``, where meaningful.
         rule: the rule that decides pass/fail, in words or as an inequality.
-        passed: whether ``measured`` satisfies ``rule``.
+        passed: whether ``measured`` satisfies ``rule``; None when the claim could not be run
+            here because an optional model or data set is not installed (see
+            :meth:`Claim.not_run`). A claim that ran and missed is False, never None.
         note: anything a reader needs to interpret the row (deviations, scale of the run).
     """
 
@@ -93,7 +95,8 @@ class Claim:
             raise ValueError(f"Claim.id must be a non-empty string, got {self.id!r}")
         object.__setattr__(self, "paper", _as_python(self.paper))
         object.__setattr__(self, "measured", _as_python(self.measured))
-        object.__setattr__(self, "passed", bool(self.passed))
+        if self.passed is not None:
+            object.__setattr__(self, "passed", bool(self.passed))
         if self.uncertainty is not None:
             object.__setattr__(self, "uncertainty", float(self.uncertainty))
 
@@ -133,6 +136,20 @@ class Claim:
         """A claim decided by the caller (a boolean property, an ordering, a shape of a curve)."""
         return cls(id, statement, paper, provenance, measured, rule, passed, **kw)
 
+    @classmethod
+    def not_run(cls, id, statement, *, paper, provenance, reason):
+        """A claim that needs an optional model or data set that is not installed.
+
+        It is shown as SKIPPED with ``reason`` (say which package to install); it is neither a
+        pass nor a failure. Use it only for missing optional inputs, never for a result that
+        did not come out as the paper says.
+        """
+        return cls(id, statement, paper, provenance, None, "needs optional data", None, note=reason)
+
+    @property
+    def ran(self) -> bool:
+        return self.passed is not None
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -165,8 +182,9 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        """True when every claim passed (and there is at least one)."""
-        return bool(self.claims) and all(claim.passed for claim in self.claims)
+        """True when no claim failed and at least one ran (claims not run are not failures)."""
+        ran = [claim for claim in self.claims if claim.ran]
+        return bool(ran) and all(claim.passed for claim in ran)
 
     def add(self, *claims: Claim) -> None:
         known = {claim.id for claim in self.claims}
@@ -215,7 +233,7 @@ class Report:
             if claim.uncertainty is not None:
                 measured += f" ± {_format_value(claim.uncertainty, 2)}"
             paper = f"{_format_value(claim.paper)} [{claim.provenance}]"
-            verdict = "PASS" if claim.passed else "FAIL"
+            verdict = {True: "PASS", False: "FAIL", None: "SKIPPED"}[claim.passed]
             rows.append([claim.id, claim.statement, paper, measured, claim.rule, verdict])
         return rows
 
@@ -224,7 +242,11 @@ class Report:
     def to_markdown(self) -> str:
         lines = [f"# {self.name}: {self.title}", ""]
         verdict = "all claims reproduced" if self.passed else "some claims NOT reproduced"
-        lines += [f"**{verdict}** ({sum(c.passed for c in self.claims)}/{len(self.claims)})", ""]
+        ran = [c for c in self.claims if c.ran]
+        count = f"{sum(c.passed for c in ran)}/{len(ran)} passed"
+        if len(ran) < len(self.claims):
+            count += f", {len(self.claims) - len(ran)} not run (optional data missing)"
+        lines += [f"**{verdict}** ({count})", ""]
         lines.append("| " + " | ".join(self._HEADER) + " |")
         lines.append("|" + "---|" * len(self._HEADER))
         for row in self._rows():

@@ -20,6 +20,10 @@ For a function of a key (``keyed=True``, the default) it checks that
 
 For a deterministic function (``keyed=False``) checks 1, 2 and 6 apply. Each failure raises
 :class:`ConformanceError` saying which property broke.
+
+:func:`check_abstract_init` checks that an ``init`` accepts ``jax.ShapeDtypeStruct`` inputs, and
+:func:`check_state_stability` that a step keeps the state's structure, shapes, dtypes and
+shardings (so it can be carried by ``lax.scan`` and donated under ``jit``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ import jax.numpy as jnp
 
 from tests.helpers import tree_allclose, tree_equal
 
-__all__ = ["ConformanceError", "check_conformance", "count_compilations"]
+__all__ = [
+    "ConformanceError",
+    "check_abstract_init",
+    "check_conformance",
+    "check_state_stability",
+    "count_compilations",
+]
 
 _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 _compilations = [0]
@@ -145,3 +155,39 @@ def check_conformance(
     stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *looped)
     if not tree_allclose(batched, stacked, rtol=rtol, atol=atol):
         raise ConformanceError(f"{name}: vmap over keys differs from a Python loop")
+
+
+def check_abstract_init(init: Callable[..., Any], *args: Any) -> Any:
+    """``init`` must accept ``jax.ShapeDtypeStruct`` inputs (for ``eval_shape`` and sharding).
+
+    Returns the abstract state so the caller can check its shapes.
+    """
+    abstract_args = jax.tree.map(lambda x: jax.ShapeDtypeStruct(jnp.shape(x), _dtype(x)), args)
+    try:
+        return jax.eval_shape(init, *abstract_args)
+    except Exception as error:  # report which property broke, keep the cause
+        raise ConformanceError(f"init does not accept ShapeDtypeStruct inputs: {error}") from error
+
+
+def check_state_stability(step: Callable[..., Any], state: Any, *args: Any) -> None:
+    """A step must return a state of the same structure, shapes, dtypes and shardings.
+
+    ``step(state, *args)`` returns ``(state, info)`` or a state.
+    """
+    out = jax.jit(step)(state, *args)
+    new_state = out[0] if isinstance(out, tuple) and len(out) == 2 else out
+    if jax.tree.structure(new_state) != jax.tree.structure(state):
+        raise ConformanceError("step changed the structure of the state")
+    for before, after in zip(jax.tree.leaves(state), jax.tree.leaves(new_state), strict=True):
+        if jnp.shape(before) != jnp.shape(after) or _dtype(before) != _dtype(after):
+            raise ConformanceError(
+                f"step changed a state leaf from {jnp.shape(before)} {_dtype(before)} "
+                f"to {jnp.shape(after)} {_dtype(after)}"
+            )
+        sharding = getattr(before, "sharding", None)
+        if sharding is not None and not after.sharding.is_equivalent_to(sharding, after.ndim):
+            raise ConformanceError(f"step changed a state leaf's sharding from {sharding}")
+
+
+def _dtype(x: Any) -> Any:
+    return x.dtype if hasattr(x, "dtype") else jnp.asarray(x).dtype

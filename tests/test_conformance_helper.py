@@ -70,3 +70,31 @@ def test_count_compilations_counts():
         fn(jnp.zeros(7)).block_until_ready()
     assert first[0] >= 1
     assert second[0] == 0
+
+
+def test_abstract_init_and_state_stability(key):
+    from tests.conformance import check_abstract_init, check_state_stability
+
+    def init(x):
+        return {"mean": jnp.zeros_like(x), "count": jnp.int32(0)}
+
+    def step(state, x):
+        return {"mean": state["mean"] + x, "count": state["count"] + 1}, jnp.sum(x)
+
+    abstract = check_abstract_init(init, jnp.ones(4))
+    assert abstract["mean"].shape == (4,)
+    check_state_stability(step, init(jnp.ones(4)), jnp.ones(4))
+
+    def growing(state, x):  # changes the dtype of a leaf
+        return {"mean": state["mean"] + x, "count": state["count"].astype(jnp.float32)}, x
+
+    with pytest.raises(ConformanceError, match="state leaf"):
+        check_state_stability(growing, init(jnp.ones(4)), jnp.ones(4))
+
+    def concrete_only(x):  # converts to numpy: fails on abstract input
+        import numpy as np
+
+        return {"mean": jnp.asarray(np.asarray(x))}
+
+    with pytest.raises(ConformanceError, match="ShapeDtypeStruct"):
+        check_abstract_init(concrete_only, jnp.ones(4))

