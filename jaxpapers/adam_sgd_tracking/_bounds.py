@@ -6,8 +6,6 @@ other Adam terms, the step bound and the ASM computation are ours [D]. The paper
 are unknown, so both bounds take user-settable constants.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 import itertools
 from typing import NamedTuple
 

@@ -7,8 +7,6 @@ with the error measured after the target moved,
     e_{t+1} = (1 - alpha h_i) e_t - alpha sigma_i xi_t - delta_{t,i}.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 import math
 
 import numpy as np

@@ -13,8 +13,6 @@ momentum=beta)``, ``optax.rmsprop``, ``optax.adam``): eps outside the square roo
 EMA form with step ``alpha / (1 - beta)``; see the spec §5).
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 from typing import NamedTuple
 
 import jax

@@ -12,8 +12,6 @@ A problem is an equinox module with
 :func:`~jaxpapers.adam_sgd_tracking.simulate` runs any optimiser on any such problem.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 import math
 
 import equinox as eqx

@@ -5,8 +5,6 @@ vmaps it over a grid of settings and seeds and, given a mesh, shards the flatten
 (settings x seeds) axis over devices with :func:`jaxpapers._mesh.sharded_vmap`.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 import functools
 from collections.abc import Callable
 from typing import Any

@@ -4,8 +4,6 @@ Thin compositions of :func:`simulate` and the theory functions, reused by the ex
 notebook and the tests.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 from typing import NamedTuple
 
 import numpy as np

@@ -1,7 +1,5 @@
 """Hyperparameters, simulation results and the reproduction's configuration."""
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-
 import dataclasses
 import itertools
 from typing import NamedTuple

@@ -182,3 +182,21 @@ def test_bad_hyperparameters_are_clear_errors(hyper, message, key):
     problem = ast.quadratic_tracking(jnp.ones(2), 1.0, 0.1)
     with pytest.raises(ValueError, match=message):
         ast.simulate(key, problem, "adam", hyper, num_steps=10)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "rmsprop", "adam"])
+def test_optimizer_states_are_abstract_and_stable(name):
+    """init accepts ShapeDtypeStructs; an update keeps the state's structure, shapes, dtypes."""
+    from tests.conformance import check_abstract_init, check_state_stability
+
+    transform = {
+        "sgd": ast.sgd(0.1),
+        "momentum": ast.momentum(0.1, 0.9),
+        "rmsprop": ast.rmsprop(0.1, 0.9, 1e-8),
+        "adam": ast.adam(0.1, 0.9, 0.999, 1e-8),
+    }[name]
+    params = jnp.zeros(5)
+    abstract = check_abstract_init(transform.init, params)
+    state = transform.init(params)
+    assert jax.tree.structure(abstract) == jax.tree.structure(state)
+    check_state_stability(lambda s, g: transform.update(g, s, params)[::-1], state, jnp.ones(5))
