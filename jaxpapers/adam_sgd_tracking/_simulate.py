@@ -210,19 +210,24 @@ def _run_grid(seed_keys, grid, problem, initial_offset, **static):
 
 
 def _run_sharded(seed_keys, grid, problem, initial_offset, mesh, **static):
-    # Flatten (configs x seeds) into one batch axis and let sharded_vmap split it over devices.
+    # Flatten (configs x seeds) into one batch axis and let sharded_vmap split it over devices;
+    # the problem and the offset are broadcast (replicated) arguments.
     num_configs, num_seeds = grid.learning_rate.shape[0], seed_keys.shape[0]
     keys = jnp.tile(seed_keys, num_configs)
     flat = Hyperparams(*[jnp.repeat(leaf, num_seeds) for leaf in grid])
-
-    def one(key_seed, hyper):
-        return _one_run(key_seed, hyper, problem, initial_offset, **static)
-
-    errors, params = _mesh.sharded_vmap(one, mesh)(keys, flat)
+    run = _sharded_runner(mesh, tuple(sorted(static.items())))
+    errors, params = run(keys, flat, problem, initial_offset)
     return (
         errors.reshape(num_configs, num_seeds, -1),
         params.reshape(num_configs, num_seeds, -1),
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _sharded_runner(mesh, static):
+    # Cached per (mesh, optimizer, sizes): a second call with new values does not recompile.
+    one = functools.partial(_one_run, **dict(static))
+    return _mesh.sharded_vmap(one, mesh, in_axes=(0, 0, None, None))
 
 
 def block_steps(num_steps: int, record_every: int) -> np.ndarray:

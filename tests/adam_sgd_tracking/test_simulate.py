@@ -26,6 +26,11 @@ def test_sharded_equals_unsharded(key):
     sharded = ast.simulate(key, _problem(), "adam", hyper, mesh=mesh, **kwargs)
     assert tree_allclose(plain, sharded, rtol=1e-6, atol=1e-7)
     assert sharded.errors.shape == (3, 5, 10)
+    assert len(sharded.errors.sharding.device_set) == 8
+    other = ast.quadratic_tracking(jnp.full(4, 2.0), 0.5, 1.0)
+    with count_compilations() as compiled:  # the sharded program is cached too
+        jax.block_until_ready(ast.simulate(key, other, "adam", hyper, mesh=mesh, **kwargs))
+    assert compiled[0] == 0
 
 
 def test_conformance(key):
