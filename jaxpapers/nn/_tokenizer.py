@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from jax.typing import ArrayLike
+
 __all__ = ["ByteTokenizer", "Tokenizer"]
 
 # GGUF token types (llama.cpp `llama_token_type`).
@@ -126,9 +130,9 @@ class Tokenizer:
         ids = self.backend.encode(text, add_special_tokens=False).ids
         return [self.bos_id, *ids] if self.add_bos and self.bos_id is not None else ids
 
-    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
+    def decode(self, ids: Sequence[int] | ArrayLike, *, skip_special_tokens: bool = False) -> str:
         """The text of ``ids`` (``decode(encode(t)) == t``)."""
-        ids = [int(i) for i in ids]
+        ids = [int(i) for i in np.asarray(ids).reshape(-1)]
         bad = [i for i in ids if not 0 <= i < self.vocab_size]
         if bad:
             raise ValueError(f"token ids must lie in [0, {self.vocab_size}), got {bad[:5]}")
@@ -161,10 +165,10 @@ class ByteTokenizer:
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         return list(text.encode("utf-8"))
 
-    def decode(self, ids: Sequence[int], *, skip_special_tokens: bool = False) -> str:
+    def decode(self, ids: Sequence[int] | ArrayLike, *, skip_special_tokens: bool = False) -> str:
         """Bytes back to text (invalid UTF-8 replaced); special ids as their names."""
         out, chunk = [], bytearray()
-        for i in (int(i) for i in ids):
+        for i in (int(i) for i in np.asarray(ids).reshape(-1)):
             if not 0 <= i < self.vocab_size:
                 raise ValueError(f"token ids must lie in [0, {self.vocab_size}), got {i}")
             if i < 256:
