@@ -94,6 +94,7 @@ def train_step(
     graphdef, state = nnx.split((model, optimizer))
     leaves, treedef = jax.tree.flatten(state)
     shardings = _on_one_mesh(tuple(leaf.sharding for leaf in leaves))
+    leaves = jax.device_put(leaves, list(shardings))  # commit: the same program every step
     step = _compiled_step(graphdef, treedef, shardings)
     new_leaves, loss = step(leaves, tokens, attention_mask)
     nnx.update((model, optimizer), jax.tree.unflatten(treedef, new_leaves))

@@ -15,44 +15,49 @@ def model():
     return nn.Llama(nn.LlamaConfig.tiny(max_positions=32), rngs=nnx.Rngs(0), init_std=0.3)
 
 
-def _greedy_without_cache(model, prompt, steps):
-    seq = np.asarray(prompt)
-    for _ in range(steps):
-        logits = np.asarray(model(jnp.asarray(seq)))
-        seq = np.concatenate([seq, logits[:, -1].argmax(-1)[:, None]], axis=1)
+PROMPT_SHAPE, NEW = (2, 5), 6  # every generate call below shares one compilation
+
+
+def _greedy_without_cache(model, prompt, mask, steps):
+    """Greedy decoding by full forward passes over a fixed-length buffer (one compilation)."""
+    batch, length = prompt.shape
+    seq = np.zeros((batch, length + steps), np.int32)
+    full_mask = np.zeros((batch, length + steps), bool)
+    seq[:, :length], full_mask[:, :length] = prompt, mask
+    for t in range(length, length + steps):
+        logits = np.asarray(model(jnp.asarray(seq), attention_mask=jnp.asarray(full_mask)))
+        seq[:, t], full_mask[:, t] = logits[:, t - 1].argmax(-1), True  # causal: later slots unused
     return seq
 
 
 def test_greedy_equals_argmax_of_full_forward_passes(model, key):
-    prompt = jnp.asarray(np.random.default_rng(0).integers(0, 512, (2, 5)), jnp.int32)
-    out = nn.generate(model, prompt, key, max_new_tokens=6)
+    prompt = np.random.default_rng(0).integers(0, 512, PROMPT_SHAPE).astype(np.int32)
+    out = nn.generate(model, jnp.asarray(prompt), key, max_new_tokens=NEW)
     assert out.shape == (2, 11) and out.dtype == jnp.int32
-    np.testing.assert_array_equal(np.asarray(out), _greedy_without_cache(model, prompt, 6))
+    expected = _greedy_without_cache(model, prompt, np.ones(PROMPT_SHAPE, bool), NEW)
+    np.testing.assert_array_equal(np.asarray(out), expected)
 
 
-def test_left_padded_batch_matches_single_rows(model, key):
-    short = np.array([[7, 8, 9]])
-    long = np.array([[1, 2, 3, 4, 5]])
-    batch = jnp.asarray(np.concatenate([np.pad(short, ((0, 0), (2, 0))), long]), jnp.int32)
-    mask = jnp.asarray([[False, False, True, True, True], [True] * 5])
-    out = np.asarray(nn.generate(model, batch, key, 4, attention_mask=mask))
-    alone = np.asarray(nn.generate(model, jnp.asarray(short, jnp.int32), key, 4))
+def test_left_padded_batch_matches_unpadded_decoding(model, key):
+    prompt = np.array([[0, 0, 7, 8, 9], [1, 2, 3, 4, 5]], np.int32)
+    mask = np.array([[False, False, True, True, True], [True] * 5])
+    out = np.asarray(nn.generate(model, jnp.asarray(prompt), key, NEW, attention_mask=mask))
+    np.testing.assert_array_equal(out, _greedy_without_cache(model, prompt, mask, NEW))
+    # and the padded row continues exactly as the same prompt without padding
+    alone = _greedy_without_cache(model, prompt[:1, 2:], mask[:1, 2:], NEW)
     np.testing.assert_array_equal(out[0, 5:], alone[0, 3:])
-    np.testing.assert_array_equal(
-        out[1], np.asarray(nn.generate(model, jnp.asarray(long, jnp.int32), key, 4))[0]
-    )
 
 
 def test_sampling_depends_on_key_and_tiny_top_p_is_greedy(model, getkey):
-    prompt = jnp.zeros((4, 3), jnp.int32)
+    prompt = jnp.zeros(PROMPT_SHAPE, jnp.int32)
     key = getkey()
-    a = nn.generate(model, prompt, key, 8, temperature=1.0)
-    b = nn.generate(model, prompt, key, 8, temperature=1.0)
-    c = nn.generate(model, prompt, getkey(), 8, temperature=1.0)
+    a = nn.generate(model, prompt, key, NEW, temperature=1.0)
+    b = nn.generate(model, prompt, key, NEW, temperature=1.0)
+    c = nn.generate(model, prompt, getkey(), NEW, temperature=1.0)
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert not np.array_equal(np.asarray(a), np.asarray(c))
-    nucleus = nn.generate(model, prompt, key, 8, temperature=1.0, top_p=1e-6)
-    greedy = nn.generate(model, prompt, key, 8)
+    nucleus = nn.generate(model, prompt, key, NEW, temperature=1.0, top_p=1e-6)
+    greedy = nn.generate(model, prompt, key, NEW)
     np.testing.assert_array_equal(np.asarray(nucleus), np.asarray(greedy))
 
 
@@ -70,11 +75,11 @@ def test_sample_token_frequencies_follow_softmax(key):
 
 
 def test_eos_repeats_after_it_appears(model, key):
-    prompt = jnp.zeros((1, 3), jnp.int32)
-    free = np.asarray(nn.generate(model, prompt, key, 6))[0]
-    eos = int(free[4])  # the second generated token becomes "eos"
-    out = np.asarray(nn.generate(model, prompt, key, 6, eos_id=eos))[0]
-    first = 3 + list(free[3:]).index(eos)
+    prompt = jnp.zeros(PROMPT_SHAPE, jnp.int32)
+    free = np.asarray(nn.generate(model, prompt, key, NEW))[0]
+    eos = int(free[6])  # the second generated token becomes "eos"
+    out = np.asarray(nn.generate(model, prompt, key, NEW, eos_id=eos))[0]
+    first = 5 + list(free[5:]).index(eos)
     assert np.all(out[first:] == eos) and np.array_equal(out[:first], free[:first])
 
 
