@@ -44,7 +44,7 @@ class LlamaConfig:
         num_layers: decoder blocks.
         num_heads: query heads.
         num_kv_heads: key/value heads; ``num_heads`` must be a multiple (grouped-query attention).
-        head_dim: width of one head; ``hidden_size // num_heads`` when None.
+        head_dim: width of one head; None means ``hidden_size // num_heads`` (filled in).
         intermediate_size: width of the SwiGLU MLP (``mlp``).
         rms_norm_eps: epsilon inside RMSNorm.
         rope_theta: RoPE base frequency.
