@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from jaxpapers import nn
+from tests.conformance import check_conformance
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +102,12 @@ def test_generate_bad_arguments(model, key, kwargs, match):
 def test_generate_rejects_ids_outside_the_vocabulary(model, key):
     with pytest.raises(ValueError, match=r"\[0, 512\)"):
         nn.generate(model, jnp.asarray([[3, 600]], jnp.int32), key, 2)
+
+
+def test_generate_conformance(model, key):
+    prompt = jnp.asarray(np.random.default_rng(3).integers(0, 512, PROMPT_SHAPE), jnp.int32)
+
+    def sample(key, prompt):
+        return nn.generate(model, prompt, key, NEW, temperature=1.0)
+
+    check_conformance(sample, prompt, key=key)
