@@ -65,13 +65,12 @@ def test_sampling_depends_on_key_and_tiny_top_p_is_greedy(model, getkey):
 def test_sample_token_frequencies_follow_softmax(key):
     logits = jnp.log(jnp.asarray([[0.5, 0.3, 0.15, 0.05]], jnp.float32))
     keys = jax.random.split(key, 4000)
-    draws = np.asarray(jax.vmap(lambda k: nn.sample_token(k, logits, 1.0, 1.0))(keys))[:, 0]
-    freq = np.bincount(draws, minlength=4) / draws.size
+    draw = jax.jit(jax.vmap(lambda k, p: nn.sample_token(k, logits, 1.0, p), in_axes=(0, None)))
+    freq = np.bincount(np.asarray(draw(keys, 1.0))[:, 0], minlength=4) / 4000
     # binomial standard error sqrt(p(1-p)/n) <= 0.0079; allow 4 standard errors
     np.testing.assert_allclose(freq, [0.5, 0.3, 0.15, 0.05], atol=4 * 0.0079)
     # top_p = 0.7 keeps {0.5, 0.3}: renormalised 0.625 / 0.375
-    draws = np.asarray(jax.vmap(lambda k: nn.sample_token(k, logits, 1.0, 0.7))(keys))[:, 0]
-    freq = np.bincount(draws, minlength=4) / draws.size
+    freq = np.bincount(np.asarray(draw(keys, 0.7))[:, 0], minlength=4) / 4000
     np.testing.assert_allclose(freq, [0.625, 0.375, 0.0, 0.0], atol=4 * 0.0077)
 
 
