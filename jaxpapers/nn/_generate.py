@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not forward references)
 """Autoregressive decoding with the KV cache: greedy, temperature and nucleus (top-p) sampling."""
 
 from __future__ import annotations

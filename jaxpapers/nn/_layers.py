@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not forward references)
 """The pure pieces of a Llama block: RMSNorm, RoPE, masked grouped-query attention, SwiGLU.
 
 Shapes are named in the locals: B batch, T query positions, S key positions, D hidden,

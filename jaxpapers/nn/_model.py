@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not forward references)
 """The Llama decoder as a flax.nnx module, with layer weights stacked and scanned.
 
 Every parameter carries ``logical_axes`` metadata (``vocab``, ``embed``, ``heads``,

@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not forward references)
 """Training: the next-token loss, perplexity, and a jitted AdamW step (full or LoRA)."""
 
 from __future__ import annotations
