@@ -1,5 +1,7 @@
 """Collinearity diagnostics of a library matrix: condition number, spectrum, VIFs."""
 
+# ruff: noqa: F722  (jaxtyping shape strings are not forward annotations)
+
 from __future__ import annotations
 
 from typing import NamedTuple

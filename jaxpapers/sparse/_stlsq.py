@@ -5,6 +5,8 @@ keeps its shape and the solver can be ``jit``-ed and ``vmap``-ed over thresholds
 weights or random redraws of the rows.
 """
 
+# ruff: noqa: F722  (jaxtyping shape strings are not forward annotations)
+
 from __future__ import annotations
 
 from typing import NamedTuple

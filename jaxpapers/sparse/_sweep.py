@@ -1,5 +1,7 @@
 """Threshold sweeps and MSTLS λ-selection, vmapped over the thresholds."""
 
+# ruff: noqa: F722  (jaxtyping shape strings are not forward annotations)
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -14,6 +14,8 @@ for stationary data", 1992 (circular blocks); Efron & Tibshirani, "An Introducti
 Bootstrap", 1993 (percentile intervals).
 """
 
+# ruff: noqa: F722  (jaxtyping shape strings are not forward annotations)
+
 from __future__ import annotations
 
 import math
