@@ -106,7 +106,14 @@ def calibrate_rollout(
 
     def loss(theta):
         return shooting_loss(
-            theta, padded, initial, shifts, starts, horizon=horizon, dt=dt, dx=dx,
+            theta,
+            padded,
+            initial,
+            shifts,
+            starts,
+            horizon=horizon,
+            dt=dt,
+            dx=dx,
             nonlinear=nonlinear,
         )
 
@@ -121,7 +128,10 @@ def calibrate_rollout(
         theta = optax.apply_updates(theta, updates)
         return (theta, state), value
 
-    (theta, _), losses = jax.lax.scan(step, (theta0, solver.init(theta0)), None, length=steps)
+    # optax's L-BFGS mixes int32 and int64 counters under x64; allow standard promotion there
+    with jax.numpy_dtype_promotion("standard"):
+        carry = (theta0, solver.init(theta0))
+        (theta, _), losses = jax.lax.scan(step, carry, None, length=steps)
     a, D = _params(theta, nonlinear)
     return Calibration(jnp.asarray(a, observed.dtype), D, loss(theta), losses)
 

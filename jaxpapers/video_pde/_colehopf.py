@@ -102,8 +102,15 @@ def kappa_scan(
     def fit(kappa):
         w = jnp.exp(kappa * (u - 1.0))
         system = assemble(
-            w, velocity, centres, dx=dx, dt=dt, library=("lap",), half_width_x=half_width_x,
-            half_width_t=half_width_t, degree=degree,
+            w,
+            velocity,
+            centres,
+            dx=dx,
+            dt=dt,
+            library=("lap",),
+            half_width_x=half_width_x,
+            half_width_t=half_width_t,
+            degree=degree,
         )
         g, b = system.G[:, 0], system.b
         D = jnp.dot(g, b) / jnp.dot(g, g)
@@ -112,4 +119,6 @@ def kappa_scan(
     D_of_kappa, residual = jax.lax.map(fit, kappas)
     best = jnp.argmin(residual)
     kappa = kappas[best]
-    return KappaScan(kappas, D_of_kappa, residual, kappa, kappa * D_of_kappa[best], D_of_kappa[best])
+    return KappaScan(
+        kappas, D_of_kappa, residual, kappa, kappa * D_of_kappa[best], D_of_kappa[best]
+    )

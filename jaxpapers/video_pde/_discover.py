@@ -99,9 +99,7 @@ def _core(key, u, *, dx, dt, config):
     key_centres, key_draws, key_boot = jax.random.split(key, 3)
     threshold = jnp.maximum(config.mask_threshold, 3.0 * noise_level(u, config.background_patch))
     positions = centroid_track(u, dx, threshold=threshold)
-    velocity = drift_velocity(
-        positions, dt, window=config.drift_window, order=config.drift_order
-    )
+    velocity = drift_velocity(positions, dt, window=config.drift_window, order=config.drift_order)
     found = identify(key_centres, u, velocity, dx=dx, dt=dt, config=config)
     system, fit = found
     weights = system.row_mask.astype(u.dtype)
@@ -117,16 +115,19 @@ def _core(key, u, *, dx, dt, config):
     )
     lams = jnp.logspace(-3.0, 0.0, config.sweep_thresholds, dtype=u.dtype)
     sweep = sparse.threshold_sweep(system.G, system.b, lams, row_weights=weights)
-    redraws = random_centre_test(key_draws, u, velocity, dx=dx, dt=dt, config=config,
-                                 draws=config.random_centre_draws)
+    redraws = random_centre_test(
+        key_draws, u, velocity, dx=dx, dt=dt, config=config, draws=config.random_centre_draws
+    )
     conditioning = sparse.collinearity(system.G, weights)
     return positions, velocity, found, boot, sweep, redraws, conditioning
 
 
 def _validate(frames, dx, dt, config) -> np.ndarray:
     array = np.asarray(frames)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.number) or np.issubdtype(
-        array.dtype, np.complexfloating
+    if (
+        array.dtype == np.bool_
+        or not np.issubdtype(array.dtype, np.number)
+        or np.issubdtype(array.dtype, np.complexfloating)
     ):
         raise TypeError(f"frames must be a real numeric array (uint8 video), got {array.dtype}")
     if array.ndim == 4 and array.shape[-1] == 3:
@@ -206,20 +207,29 @@ def discover(
     names = config.library
     coefficients = {n: float(c) for n, c in zip(names, fit.coefficients, strict=True)}
     support = tuple(n for n, kept in zip(names, fit.support, strict=True) if kept)
-    intervals = {n: (float(lo), float(hi)) for n, lo, hi in zip(names, boot.low, boot.high,
-                                                                  strict=True)}
+    intervals = {
+        n: (float(lo), float(hi)) for n, lo, hi in zip(names, boot.low, boot.high, strict=True)
+    }
     errors = {n: float(s) for n, s in zip(names, boot.standard_error, strict=True)}
     diagnostics = _diagnostics(names, fit, system, boot, sweep, redraws, cond)
     return Discovery(
-        coefficients, intervals, errors, support, np.asarray(velocity), np.asarray(positions),
-        np.asarray(u), diagnostics, system,
+        coefficients,
+        intervals,
+        errors,
+        support,
+        np.asarray(velocity),
+        np.asarray(positions),
+        np.asarray(u),
+        diagnostics,
+        system,
     )
 
 
 def _diagnostics(names, fit, system, boot, sweep, redraws, cond) -> dict:
     supports = np.asarray(redraws.support)
-    modal = max({tuple(s) for s in supports.tolist()}, key=lambda s: supports.tolist().count(
-        list(s)))
+    modal = max(
+        {tuple(s) for s in supports.tolist()}, key=lambda s: supports.tolist().count(list(s))
+    )
     coef = np.asarray(redraws.coefficients)
     mean = coef.mean(axis=0)
     reps = np.asarray(boot.replicates)
@@ -236,8 +246,11 @@ def _diagnostics(names, fit, system, boot, sweep, redraws, cond) -> dict:
         "selection_frequency": dict(zip(names, supports.mean(axis=0).tolist(), strict=True)),
         "support_stability": float(np.mean([tuple(s) == modal for s in supports.tolist()])),
         "coefficient_cv": dict(
-            zip(names, (coef.std(axis=0, ddof=1) / np.abs(np.where(mean == 0, 1, mean))).tolist(),
-                strict=True)
+            zip(
+                names,
+                (coef.std(axis=0, ddof=1) / np.abs(np.where(mean == 0, 1, mean))).tolist(),
+                strict=True,
+            )
         ),
         "bootstrap_replicates": reps,
         "rows_used": int(weights.sum()),

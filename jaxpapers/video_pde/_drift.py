@@ -13,7 +13,7 @@ __all__ = ["centroid_track", "drift_velocity", "savgol_derivative_matrix"]
 
 
 def centroid_track(
-    u: Float[Array, "T H W"], dx: float, *, threshold: float = 0.03
+    u: Float[Array, "T H W"], dx: float, *, threshold: float | Float[Array, ""] = 0.03
 ) -> Float[Array, "T 2"]:
     """Intensity-weighted centroid X_c(t) = Σ w·x / Σ w with soft-threshold weights w = (u − τ)₊.
 
@@ -60,5 +60,7 @@ def drift_velocity(
     positions: Float[Array, "T 2"], dt: float, *, window: int = 9, order: int = 3
 ) -> Float[Array, "T 2"]:
     """v(t) = dX_c/dt by a Savitzky–Golay derivative (deviation: order 3, see README)."""
-    matrix = jnp.asarray(savgol_derivative_matrix(positions.shape[0], window, order), positions.dtype)
+    matrix = jnp.asarray(
+        savgol_derivative_matrix(positions.shape[0], window, order), positions.dtype
+    )
     return matrix @ positions / dt

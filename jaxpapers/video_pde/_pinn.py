@@ -85,12 +85,14 @@ def refine_pinn(
         return jax.nn.sigmoid(eqx.combine(p, static)(z))
 
     def data_loss(p, k):
-        idx = [jax.random.randint(jax.random.fold_in(k, i), (batch,), 0, n) for i, n in
-               enumerate(train.shape)]
-        z = jnp.stack([2.0 * idx[2] / (train.shape[2] - 1) - 1.0,
-                       2.0 * idx[1] / (train.shape[1] - 1) - 1.0,
-                       2.0 * idx[0] / (train.shape[0] - 1) - 1.0], axis=-1).astype(u.dtype)
-        return jnp.mean((jax.vmap(lambda zz: field(p, zz))(z) - train[idx[0], idx[1], idx[2]]) ** 2)
+        idx = [
+            jax.random.randint(jax.random.fold_in(k, i), (batch,), 0, n)
+            for i, n in enumerate(train.shape)
+        ]
+        scaled = [2.0 * i.astype(u.dtype) / (n - 1) - 1.0 for i, n in zip(idx, train.shape)]
+        z = jnp.stack([scaled[2], scaled[1], scaled[0]], axis=-1)
+        fitted = jax.vmap(lambda zz: field(p, zz))(z)
+        return jnp.mean((fitted - train[idx[0], idx[1], idx[2]]) ** 2)
 
     def residual(p, theta, z):
         a, D = jnp.exp(theta[0]), jnp.exp(theta[1])
@@ -119,7 +121,10 @@ def refine_pinn(
             updates, state = opt.update(grad, state, x)
             return (optax.apply_updates(x, updates), state), value
 
-        (x, _), values = jax.lax.scan(step, (start, opt.init(start)), jax.random.split(k, steps))
+        # optax's Adam bias correction raises a float to an int32 count: standard promotion
+        with jax.numpy_dtype_promotion("standard"):
+            carry = (start, opt.init(start))
+            (x, _), values = jax.lax.scan(step, carry, jax.random.split(k, steps))
         return x, values
 
     params, _ = run(data_loss, params, fit_steps, key_fit)

@@ -128,7 +128,9 @@ def sample_centres(
     low = jnp.array([half_width_t, margin, margin])
     high = jnp.array([num_t - half_width_t, height - margin, width - margin])
     shape = (num, 3)
-    return jax.random.randint(key, shape, jnp.broadcast_to(low, shape), jnp.broadcast_to(high, shape))
+    return jax.random.randint(
+        key, shape, jnp.broadcast_to(low, shape), jnp.broadcast_to(high, shape)
+    )
 
 
 def _plan(library, u_lap):

@@ -22,8 +22,16 @@ def _drift(u, dx, dt):
 
 def _fit(u, velocity, video, *, library=vp.COMPACT, seed=1, grad="split", u_lap="fd", q=600):
     centres = vp.sample_centres(jax.random.key(seed), u.shape, q, 8, 14)
-    system = vp.assemble(u, velocity, centres, dx=video.dx, dt=video.dt, library=library,
-                         grad_estimator=grad, u_lap=u_lap)
+    system = vp.assemble(
+        u,
+        velocity,
+        centres,
+        dx=video.dx,
+        dt=video.dt,
+        library=library,
+        grad_estimator=grad,
+        u_lap=u_lap,
+    )
     weights = system.row_mask.astype(u.dtype)
     return system, sparse.stlsq(system.G, system.b, 0.0, row_weights=weights)
 
@@ -82,9 +90,17 @@ def test_b6_weak_form_256_converges():
     video = vp.synthetic_plume(jax.random.key(0), noise_sigma=0.0, size=256, num_frames=121)
     velocity = _drift(video.field, video.dx, video.dt)
     centres = vp.sample_centres(jax.random.key(1), video.field.shape, 600, 16, 28)
-    system = vp.assemble(video.field, velocity, centres, dx=video.dx, dt=video.dt,
-                         library=vp.COMPACT, half_width_x=28, half_width_t=16,
-                         grad_estimator="central")
+    system = vp.assemble(
+        video.field,
+        velocity,
+        centres,
+        dx=video.dx,
+        dt=video.dt,
+        library=vp.COMPACT,
+        half_width_x=28,
+        half_width_t=16,
+        grad_estimator="central",
+    )
     a, d = np.asarray(sparse.stlsq(system.G, system.b, 0.0).coefficients)
     assert abs(a / A - 1) <= 0.01 and abs(d / D - 1) <= 0.01
 
@@ -107,8 +123,9 @@ def test_b7_weak_form_on_8bit_video_and_the_noise_pitfall():
 @pytest.mark.parametrize("u_lap", ["fd", "identity"])
 def test_b8_conditioning_compact_vs_overcomplete(clean, u_lap):
     velocity = _drift(clean.field, clean.dx, clean.dt)
-    system, _ = _fit(clean.field, velocity, clean, library=vp.OVERCOMPLETE, u_lap=u_lap,
-                     grad="central")
+    system, _ = _fit(
+        clean.field, velocity, clean, library=vp.OVERCOMPLETE, u_lap=u_lap, grad="central"
+    )
     weights = system.row_mask.astype(jnp.float64)
     compact = sparse.collinearity(system.G[:, :2], weights)
     over = sparse.collinearity(system.G, weights)
@@ -139,8 +156,9 @@ def test_b9_threshold_sweep(clean):
 
 def test_b10_random_centres_are_stable_on_the_compact_library(clean):
     velocity = _drift(clean.field, clean.dx, clean.dt)
-    draws = vp.random_centre_test(jax.random.key(3), clean.field, velocity, dx=clean.dx,
-                                  dt=clean.dt, draws=20)
+    draws = vp.random_centre_test(
+        jax.random.key(3), clean.field, velocity, dx=clean.dx, dt=clean.dt, draws=20
+    )
     assert bool(jnp.all(draws.support))
     cv = jnp.std(draws.coefficients, axis=0, ddof=1) / jnp.abs(jnp.mean(draws.coefficients, 0))
     assert float(jnp.max(cv)) <= 0.01
@@ -152,8 +170,9 @@ def test_b16_assembly_is_jitted_vmappable_and_fast(noisy):
 
     def one(key):
         centres = vp.sample_centres(key, u.shape, 600, 8, 14)
-        return vp.assemble(u, velocity, centres, dx=noisy.dx, dt=noisy.dt, library=vp.COMPACT,
-                           batch_size=8)
+        return vp.assemble(
+            u, velocity, centres, dx=noisy.dx, dt=noisy.dt, library=vp.COMPACT, batch_size=8
+        )
 
     keys = jax.random.split(jax.random.key(5), 20)
     batched = jax.jit(jax.vmap(one))(keys)

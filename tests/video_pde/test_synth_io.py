@@ -59,8 +59,9 @@ def test_synthetic_plume_defaults(clean, noisy):
     # the renderer: I = round(230 − 180 u) without noise, no saturation
     expected = np.clip(np.round(230 - 180 * np.asarray(clean.field)), 0, 255)
     np.testing.assert_array_equal(np.asarray(clean.frames), expected)
-    np.testing.assert_allclose(jnp.gradient(clean.centre, clean.dt, axis=0)[1:-1],
-                               clean.drift[1:-1], atol=0.02)
+    np.testing.assert_allclose(
+        jnp.gradient(clean.centre, clean.dt, axis=0)[1:-1], clean.drift[1:-1], atol=0.02
+    )
 
 
 def test_renderer_options_and_noise_level(key):
