@@ -23,6 +23,8 @@ from jaxpapers.video_pde._weak import STENCIL_RADIUS, assemble, sample_centres
 
 __all__ = ["Identification", "discover", "identify", "random_centre_test"]
 
+DEFAULT = Config()
+
 
 class Identification(NamedTuple):
     """The weak-form system and its STLSQ fit."""
@@ -38,7 +40,7 @@ def identify(
     *,
     dx: float,
     dt: float,
-    config: Config = Config(),
+    config: Config = DEFAULT,
     batch_size: int = 64,
 ) -> Identification:
     """S3: draw Q test-function centres, assemble the weak system, fit it by STLSQ."""
@@ -73,7 +75,7 @@ def random_centre_test(
     *,
     dx: float,
     dt: float,
-    config: Config = Config(),
+    config: Config = DEFAULT,
     draws: int = 20,
 ) -> sparse.SparseResult:
     """S4.3: refit on ``draws`` independent redraws of the centres (one ``vmap`` over keys)."""
@@ -164,7 +166,7 @@ def discover(
     dx: float,
     dt: float,
     key: PRNGKey | None = None,
-    config: Config = Config(),
+    config: Config = DEFAULT,
     background: float | np.ndarray | None = None,
 ) -> Discovery:
     """Discover u_t + v(t)·∇u = Σ_j ξ_j Θ_j[u] from grayscale video of a dye plume.

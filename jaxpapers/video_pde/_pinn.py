@@ -89,7 +89,9 @@ def refine_pinn(
             jax.random.randint(jax.random.fold_in(k, i), (batch,), 0, n)
             for i, n in enumerate(train.shape)
         ]
-        scaled = [2.0 * i.astype(u.dtype) / (n - 1) - 1.0 for i, n in zip(idx, train.shape)]
+        scaled = [
+            2.0 * i.astype(u.dtype) / (n - 1) - 1.0 for i, n in zip(idx, train.shape, strict=True)
+        ]
         z = jnp.stack([scaled[2], scaled[1], scaled[0]], axis=-1)
         fitted = jax.vmap(lambda zz: field(p, zz))(z)
         return jnp.mean((fitted - train[idx[0], idx[1], idx[2]]) ** 2)

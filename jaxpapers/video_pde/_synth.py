@@ -36,16 +36,16 @@ def plume_centre(t: Float[Array, "*s"], duration: float = 0.3) -> Float[Array, "
 
 
 def plume_field(
-    x: Float[Array, "..."],
-    y: Float[Array, "..."],
-    t: Float[Array, "..."],
+    x: Float[Array, ...],
+    y: Float[Array, ...],
+    t: Float[Array, ...],
     *,
     a: float = PAPER_A,
     D: float = PAPER_D,
     duration: float = 0.3,
     t0: float = 0.03,
     lobes: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 1.0),),
-) -> Float[Array, "..."]:
+) -> Float[Array, ...]:
     """The analytic field u = ln(1 + βc)/κ, c = Σ_i A_i t₀/(t+t₀) exp(−|x−X(t)−o_i|²/(4D(t+t₀))).
 
     ``lobes`` lists (o_x, o_y, A_i); one lobe at the centre by default. Differentiable in all

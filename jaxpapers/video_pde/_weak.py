@@ -134,7 +134,7 @@ def sample_centres(
 
 
 def _plan(library, u_lap):
-    """Static bookkeeping: channels, unique (channel, orders) integrals, and how columns sum them."""
+    """Static bookkeeping: channels, unique (channel, orders) integrals, column sums."""
     columns = [weak_terms(term, u_lap) for term in library]
     pieces = sorted({(c, o) for terms in [*columns, _LHS] for _, c, o in terms})
     channels = tuple(sorted({c for c, _ in pieces}))
