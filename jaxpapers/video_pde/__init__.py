@@ -28,6 +28,7 @@ from jaxpapers.video_pde._discover import discover as discover
 from jaxpapers.video_pde._discover import identify as identify
 from jaxpapers.video_pde._discover import random_centre_test as random_centre_test
 from jaxpapers.video_pde._drift import centroid_track as centroid_track
+from jaxpapers.video_pde._drift import comoving_frames as comoving_frames
 from jaxpapers.video_pde._drift import drift_velocity as drift_velocity
 from jaxpapers.video_pde._io import load_frames as load_frames
 from jaxpapers.video_pde._io import save_frames as save_frames

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-__all__ = ["centroid_track", "drift_velocity", "savgol_derivative_matrix"]
+__all__ = ["centroid_track", "comoving_frames", "drift_velocity", "savgol_derivative_matrix"]
 
 
 def centroid_track(
@@ -64,3 +65,19 @@ def drift_velocity(
         savgol_derivative_matrix(positions.shape[0], window, order), positions.dtype
     )
     return matrix @ positions / dt
+
+
+def comoving_frames(
+    u: Float[Array, "T H W"], positions: Float[Array, "T 2"], dx: float
+) -> Float[Array, "T H W"]:
+    """Shift each frame by −(X_c(t) − X_c(t₀)) with a sub-pixel Fourier shift (periodic).
+
+    In the co-moving frame the drift term disappears, so tools without time-dependent advection
+    (PySINDy) can be compared on u_t = a|∇u|² + DΔu.
+    """
+    shift = positions - positions[0]
+    ky = 2.0 * jnp.pi * jnp.fft.fftfreq(u.shape[1], d=dx).astype(u.dtype)
+    kx = 2.0 * jnp.pi * jnp.fft.fftfreq(u.shape[2], d=dx).astype(u.dtype)
+    phase = kx[None, None, :] * shift[:, 0, None, None] + ky[None, :, None] * shift[:, 1, None, None]
+    factor = jax.lax.complex(jnp.cos(phase), jnp.sin(phase))  # f(x + s) ↔ e^{iks} f̂
+    return jnp.real(jnp.fft.ifft2(jnp.fft.fft2(u) * factor))

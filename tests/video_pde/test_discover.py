@@ -62,10 +62,10 @@ def test_bad_config_is_a_clear_error():
 
 
 def test_identify_conformance(key):
-    video = vp.synthetic_plume(jax.random.key(0), size=64, num_frames=21, noise_sigma=2.0)
+    video = vp.synthetic_plume(jax.random.key(0), size=32, num_frames=11, noise_sigma=2.0)
     u = vp.normalise_frames(video.frames)
     velocity = jnp.asarray(video.drift)
-    config = vp.Config(num_test_functions=50, half_width_x=8, half_width_t=5)
+    config = vp.Config(num_test_functions=16, half_width_x=5, half_width_t=3)
 
     def run(k, uu, vv):
         return vp.identify(k, uu, vv, dx=video.dx, dt=video.dt, config=config).fit
