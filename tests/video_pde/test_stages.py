@@ -1,6 +1,7 @@
 """Stages S1–S4: normalisation, drift (B5), weak form (B6, B7), conditioning (B8), sweep (B9),
 random centres (B10), assembly transforms and speed (B16)."""
 
+import functools
 import time
 
 import numpy as np
@@ -20,20 +21,28 @@ def _drift(u, dx, dt):
     return vp.drift_velocity(vp.centroid_track(u, dx), dt)
 
 
-def _fit(u, velocity, video, *, library=vp.COMPACT, seed=1, grad="split", u_lap="fd", q=600):
-    centres = vp.sample_centres(jax.random.key(seed), u.shape, q, 8, 14)
+@functools.partial(jax.jit, static_argnames=("dx", "dt", "library", "grad", "u_lap", "q"))
+def _assemble_fit(key, u, velocity, *, dx, dt, library, grad, u_lap, q):
+    centres = vp.sample_centres(key, u.shape, q, 8, 14)
     system = vp.assemble(
-        u,
-        velocity,
-        centres,
-        dx=video.dx,
-        dt=video.dt,
-        library=library,
-        grad_estimator=grad,
-        u_lap=u_lap,
+        u, velocity, centres, dx=dx, dt=dt, library=library, grad_estimator=grad, u_lap=u_lap
     )
     weights = system.row_mask.astype(u.dtype)
     return system, sparse.stlsq(system.G, system.b, 0.0, row_weights=weights)
+
+
+def _fit(u, velocity, video, *, library=vp.COMPACT, seed=1, grad="split", u_lap="fd", q=600):
+    return _assemble_fit(
+        jax.random.key(seed),
+        u,
+        velocity,
+        dx=video.dx,
+        dt=video.dt,
+        library=library,
+        grad=grad,
+        u_lap=u_lap,
+        q=q,
+    )
 
 
 def test_normalise_recovers_the_field_on_clean_frames(clean):
