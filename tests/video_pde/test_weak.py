@@ -33,7 +33,7 @@ def test_centres_keep_boxes_and_stencils_inside(key):
 
 def test_integration_by_parts_matches_strong_form_quadrature():
     """∫uΔφ = ∫φΔu and −∫u(φ_t + v·∇φ) = ∫φ(u_t + v·∇u) with exact derivatives of the plume."""
-    video = vp.synthetic_plume(jax.random.key(0), noise_sigma=0.0, size=48, num_frames=21)
+    video = vp.synthetic_plume(jax.random.key(0), noise_sigma=0.0, size=64, num_frames=31)
     a, D = video.a, video.D
 
     def u(x, y, t):
@@ -49,7 +49,7 @@ def test_integration_by_parts_matches_strong_form_quadrature():
     v = vp.plume_drift(t)
     shape = video.field.shape
     material = (ut + v[:, 0] * ux + v[:, 1] * uy).reshape(shape)
-    centres = vp.sample_centres(jax.random.key(2), shape, 60, 5, 8)
+    centres = vp.sample_centres(jax.random.key(2), shape, 100, 6, 10)
 
     def column(field, library):
         return vp.assemble(
@@ -59,8 +59,8 @@ def test_integration_by_parts_matches_strong_form_quadrature():
             dx=video.dx,
             dt=video.dt,
             library=library,
-            half_width_x=8,
-            half_width_t=5,
+            half_width_x=10,
+            half_width_t=6,
         )
 
     weak = column(video.field, ("lap", "grad2"))
