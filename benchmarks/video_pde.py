@@ -6,8 +6,9 @@ known advection, so the comparison runs (spec §7) on the drift-removed (co-movi
 use Q = K = 600 random (1 − s²)^6 test functions with half-widths (14Δx, 14Δx, 8Δt), column
 normalisation and STLSQ; PySINDy's library holds u, |∇u|² and their derivatives up to order 2,
 and D is read as the mean of its u_xx and u_yy coefficients. PySINDy's STLSQ threshold is
-absolute on normalised columns: 1e-3 keeps the physical terms (0.05 already drops Δu). Timed: weak assembly + solve
-(``SINDy.fit`` for PySINDy, one jitted call for ours), after compilation, median over repeats.
+absolute on normalised columns: 1e-3 keeps the physical terms (0.05 already drops Δu).
+Timed: weak assembly + solve (``SINDy.fit`` for PySINDy, one jitted call for ours), after
+compilation, median over repeats.
 
     python -m benchmarks.video_pde
 """
@@ -42,8 +43,9 @@ def _ours(video, comoving):
     def fit(key, u):
         centres = vp.sample_centres(key, u.shape, 600, 8, 14)
         system = vp.assemble(u, zero, centres, dx=video.dx, dt=video.dt, library=vp.COMPACT)
-        return sparse.stlsq(system.G, system.b, 0.05,
-                            row_weights=system.row_mask.astype(u.dtype)).coefficients
+        return sparse.stlsq(
+            system.G, system.b, 0.05, row_weights=system.row_mask.astype(u.dtype)
+        ).coefficients
 
     return fit
 
@@ -62,11 +64,16 @@ def _pysindy(video, comoving):
         np.random.seed(seed)  # PySINDy draws its test-function centres from numpy's global RNG
         library = ps.WeakPDELibrary(
             function_library=ps.PolynomialLibrary(degree=1, include_bias=False),
-            derivative_order=2, spatiotemporal_grid=grid, K=600, p=6,
-            H_xt=[14 * video.dx, 14 * video.dx, 8 * video.dt], include_interaction=False,
+            derivative_order=2,
+            spatiotemporal_grid=grid,
+            K=600,
+            p=6,
+            H_xt=[14 * video.dx, 14 * video.dx, 8 * video.dt],
+            include_interaction=False,
         )
-        model = ps.SINDy(feature_library=library,
-                         optimizer=ps.STLSQ(threshold=1e-3, normalize_columns=True))
+        model = ps.SINDy(
+            feature_library=library, optimizer=ps.STLSQ(threshold=1e-3, normalize_columns=True)
+        )
         model.fit(features, t=video.dt, feature_names=["u", "g2"])
         names = model.get_feature_names()
         coef = model.coefficients()[0]
@@ -89,27 +96,42 @@ def main():
         key = jax.random.key(1)
         compile_s = compile_seconds(ours, key, comoving)
         ours_coef, peer_coef = np.asarray(ours(key, comoving)), peer()
-        cases.append(compare(
-            f"assembly+solve σ={sigma:g}", "128²×61 co-moving 8-bit plume, Q=K=600",
-            lambda: ours(key, comoving), {"pysindy 2.1 WeakPDELibrary+STLSQ": peer},
-            repeats=5, peer_repeats=3, compile_s=compile_s,
-            ours_a=float(ours_coef[0]), ours_D=float(ours_coef[1]),
-            peer_a=float(peer_coef[0]), peer_D=float(peer_coef[1]),
-            ours_max_rel_error=_error(ours_coef), peer_max_rel_error=_error(peer_coef),
-        ))
+        cases.append(
+            compare(
+                f"assembly+solve σ={sigma:g}",
+                "128²×61 co-moving 8-bit plume, Q=K=600",
+                lambda ours=ours, key=key, comoving=comoving: ours(key, comoving),
+                {"pysindy 2.1 WeakPDELibrary+STLSQ": peer},
+                repeats=5,
+                peer_repeats=3,
+                compile_s=compile_s,
+                ours_a=float(ours_coef[0]),
+                ours_D=float(ours_coef[1]),
+                peer_a=float(peer_coef[0]),
+                peer_D=float(peer_coef[1]),
+                ours_max_rel_error=_error(ours_coef),
+                peer_max_rel_error=_error(peer_coef),
+            )
+        )
     video, comoving = _data(2.0)
     ours, peer = _ours(video, comoving), _pysindy(video, comoving)
     keys = jax.random.split(jax.random.key(2), 20)
     redraws = jax.jit(jax.vmap(lambda k: ours(k, comoving)))
     compile_s = compile_seconds(redraws, keys)
     spread = np.asarray(redraws(keys))
-    cases.append(compare(
-        "20 random-centre redraws σ=2", "128²×61, 20 × (Q=600 assembly + STLSQ)",
-        lambda: redraws(keys), {"pysindy 2.1 (20 fits)": lambda: [peer(s) for s in range(20)]},
-        repeats=3, peer_repeats=1, compile_s=compile_s,
-        ours_cv_a=float(spread[:, 0].std() / spread[:, 0].mean()),
-        ours_cv_D=float(spread[:, 1].std() / spread[:, 1].mean()),
-    ))
+    cases.append(
+        compare(
+            "20 random-centre redraws σ=2",
+            "128²×61, 20 × (Q=600 assembly + STLSQ)",
+            lambda: redraws(keys),
+            {"pysindy 2.1 (20 fits)": lambda: [peer(s) for s in range(20)]},
+            repeats=3,
+            peer_repeats=1,
+            compile_s=compile_s,
+            ours_cv_a=float(spread[:, 0].std() / spread[:, 0].mean()),
+            ours_cv_D=float(spread[:, 1].std() / spread[:, 1].mean()),
+        )
+    )
     print(write_results("video_pde", cases).read_text())
 
 

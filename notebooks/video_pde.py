@@ -57,13 +57,30 @@ plt.ylabel("v(t)")
 # %%
 centres = vp.sample_centres(jax.random.key(1), u.shape, 600, mt, mx)
 for estimator in ("central", "split"):
-    system = vp.assemble(u, velocity, centres, dx=video.dx, dt=video.dt, library=vp.COMPACT,
-                         half_width_x=mx, half_width_t=mt, grad_estimator=estimator)
+    system = vp.assemble(
+        u,
+        velocity,
+        centres,
+        dx=video.dx,
+        dt=video.dt,
+        library=vp.COMPACT,
+        half_width_x=mx,
+        half_width_t=mt,
+        grad_estimator=estimator,
+    )
     fit = sparse.stlsq(system.G, system.b, 0.05, row_weights=system.row_mask.astype(u.dtype))
     print(estimator, "a, D =", np.round(np.asarray(fit.coefficients), 3))
 
-over = vp.assemble(u, velocity, centres, dx=video.dx, dt=video.dt, library=vp.OVERCOMPLETE,
-                   half_width_x=mx, half_width_t=mt)
+over = vp.assemble(
+    u,
+    velocity,
+    centres,
+    dx=video.dx,
+    dt=video.dt,
+    library=vp.OVERCOMPLETE,
+    half_width_x=mx,
+    half_width_t=mt,
+)
 lams = jnp.logspace(-3, 0, 30)
 sweep = sparse.threshold_sweep(over.G, over.b, lams, row_weights=over.row_mask.astype(u.dtype))
 print("κ₂ over-complete:", float(sparse.collinearity(over.G).condition_number))
@@ -74,14 +91,23 @@ for terms, low, high in sparse.distinct_supports(sweep, vp.OVERCOMPLETE):
 # ## End to end: `discover` (S1–S4 + chronological block bootstrap, S7)
 
 # %%
-found = vp.discover(video.frames, dx=video.dx, dt=video.dt,
-                    config=vp.Config(half_width_x=mx, half_width_t=mt, random_centre_draws=4,
-                                     bootstrap_replicates=200))
+found = vp.discover(
+    video.frames,
+    dx=video.dx,
+    dt=video.dt,
+    config=vp.Config(
+        half_width_x=mx, half_width_t=mt, random_centre_draws=4, bootstrap_replicates=200
+    ),
+)
 for name in found.support:
     low, high = found.intervals[name]
     print(f"{name}: {found.coefficients[name]:.3f}  95% CI [{low:.3f}, {high:.3f}]")
-print("P(D > 0) =", found.diagnostics["prob_D_positive"],
-      " κ₂ =", round(found.diagnostics["condition_number"], 2))
+print(
+    "P(D > 0) =",
+    found.diagnostics["prob_D_positive"],
+    " κ₂ =",
+    round(found.diagnostics["condition_number"], 2),
+)
 
 # %% [markdown]
 # ## S6 forward rollout and S8 Cole–Hopf
@@ -94,8 +120,9 @@ start = vp.pad_frames(vp.gaussian_smooth(u[0], 1.0), 16)
 a_hat, d_hat = found.coefficients["grad2"], found.coefficients["lap"]
 crop = (slice(None), slice(16, -16), slice(16, -16))
 law = vp.spectral_rollout(start, shifts, a=a_hat, D=d_hat, dt=video.dt, dx=video.dx)[crop]
-ad = vp.spectral_rollout(start, shifts, a=0.0, D=d_hat, dt=video.dt, dx=video.dx,
-                         nonlinear=False)[crop]
+ad = vp.spectral_rollout(start, shifts, a=0.0, D=d_hat, dt=video.dt, dx=video.dx, nonlinear=False)[
+    crop
+]
 plt.figure(figsize=(5, 3))
 plt.plot(jax.vmap(vp.relative_error)(law, video.field), label="a|∇u|² + DΔu")
 plt.plot(jax.vmap(vp.relative_error)(ad, video.field), label="advection–diffusion")
@@ -103,6 +130,14 @@ plt.xlabel("frame")
 plt.ylabel("relative L2 error")
 plt.legend()
 
-scan = vp.kappa_scan(u, velocity, centres[:300], jnp.linspace(10.0, 17.0, 15), dx=video.dx,
-                     dt=video.dt, half_width_x=mx, half_width_t=mt)
+scan = vp.kappa_scan(
+    u,
+    velocity,
+    centres[:300],
+    jnp.linspace(10.0, 17.0, 15),
+    dx=video.dx,
+    dt=video.dt,
+    half_width_x=mx,
+    half_width_t=mt,
+)
 print(f"κ-scan: κ̂ = {float(scan.kappa):.2f}, â = {float(scan.a):.3f}, D̂ = {float(scan.D):.3f}")

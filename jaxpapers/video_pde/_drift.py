@@ -78,6 +78,8 @@ def comoving_frames(
     shift = positions - positions[0]
     ky = 2.0 * jnp.pi * jnp.fft.fftfreq(u.shape[1], d=dx).astype(u.dtype)
     kx = 2.0 * jnp.pi * jnp.fft.fftfreq(u.shape[2], d=dx).astype(u.dtype)
-    phase = kx[None, None, :] * shift[:, 0, None, None] + ky[None, :, None] * shift[:, 1, None, None]
+    phase = (
+        kx[None, None, :] * shift[:, 0, None, None] + ky[None, :, None] * shift[:, 1, None, None]
+    )
     factor = jax.lax.complex(jnp.cos(phase), jnp.sin(phase))  # f(x + s) ↔ e^{iks} f̂
     return jnp.real(jnp.fft.ifft2(jnp.fft.fft2(u) * factor))
