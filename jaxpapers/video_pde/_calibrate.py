@@ -86,6 +86,7 @@ def calibrate_rollout(
     smoothing: float = 1.0,
     pad: int = 16,
     steps: int = 10,
+    displacements: Float[Array, "S 2"] | None = None,
 ) -> Calibration:
     """Calibrate (a, D) so that rollouts from smoothed frames match the next ``horizon`` frames.
 
@@ -93,7 +94,8 @@ def calibrate_rollout(
     ``train_frames`` frames (default: the chronological first 80%); rollouts by the spectral
     Cole–Hopf solver on the zero-padded frames; ``steps`` iterations of ``optax.lbfgs`` (with
     its zoom line search) on θ = (ln a, ln D), gradients through the solver. ``nonlinear=False``
-    calibrates the advection–diffusion baseline (θ = ln D).
+    calibrates the advection–diffusion baseline (θ = ln D). ``displacements`` (per frame
+    interval) replace the trapezoid rule on ``velocity`` when the drift is known exactly.
     """
     num_t = observed.shape[0]
     train = int(0.8 * num_t) if train_frames is None else train_frames
@@ -102,7 +104,7 @@ def calibrate_rollout(
         raise ValueError(f"train_frames ({train}) must exceed horizon ({horizon})")
     padded = pad_frames(observed, pad)
     initial = gaussian_smooth(padded, smoothing)
-    shifts = frame_displacements(velocity, dt)
+    shifts = frame_displacements(velocity, dt) if displacements is None else displacements
 
     def loss(theta):
         return shooting_loss(
