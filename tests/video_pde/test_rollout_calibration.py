@@ -117,6 +117,7 @@ def test_b11_b12_calibration_and_held_out_skill_on_noisy_video(noisy):
     assert float(err_nl) <= 0.5 * float(err_ad)
 
 
+@pytest.mark.slow  # ~10 s; also checked by the reproduction's a_kappa_scan claim
 def test_b15_kappa_scan(noisy):
     video = vp.synthetic_plume(jax.random.key(0), noise_sigma=5.0)
     u = vp.normalise_frames(video.frames)

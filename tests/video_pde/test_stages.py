@@ -163,6 +163,7 @@ def test_b9_threshold_sweep(clean):
     assert kept.all()
 
 
+@pytest.mark.slow  # 20 redraws; discover's own redraw diagnostic runs in the fast tests
 def test_b10_random_centres_are_stable_on_the_compact_library(clean):
     velocity = _drift(clean.field, clean.dx, clean.dt)
     draws = vp.random_centre_test(
