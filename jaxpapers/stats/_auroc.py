@@ -15,6 +15,7 @@ Everything runs in O(m log m) with static shapes (sorts and searches, no pairwis
 works under ``jit`` and ``vmap`` (e.g. over bootstrap replicates).
 """
 
+# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
 from typing import NamedTuple
