@@ -39,8 +39,8 @@ def head_features(
         >>> f.below_floor.tolist()
         [False, True]
     """
+    mask = check_mask(mask, check_matrix(A))
     A = check_matrix(A, stochastic=True, mask=mask)
-    mask = check_mask(mask, A)
     land = prefix_landscape(A, mask)
     eigenvalues = sym_eigvals(A, mask)
     lambda2 = 1.0 - eigenvalues[..., 1]

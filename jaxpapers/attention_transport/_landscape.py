@@ -155,4 +155,4 @@ def with_sink(A: Float[ArrayLike, "*batch n n"], s: float) -> Float[Array, "*bat
     if not 0.0 <= s <= 1.0:
         raise ValueError(f"sink mass s must lie in [0, 1], got {s!r}")
     sink = jnp.zeros(A.shape[-1], A.dtype).at[0].set(1.0)
-    return (1.0 - s) * A + s * sink
+    return (1.0 - s) * A + s * jnp.broadcast_to(sink, A.shape)

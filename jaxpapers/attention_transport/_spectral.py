@@ -40,7 +40,8 @@ def _padded_sym(A: Array, mask: Array | None) -> Array:
     """S_N with a pad value on the diagonal of padded tokens, so they sort below every mode."""
     S, _ = sym_antisym(degree_normalize(A, mask))
     pad = jnp.where(_valid(A, mask), 0.0, _PAD_EIGENVALUE).astype(A.dtype)
-    return S + pad[..., :, None] * jnp.eye(A.shape[-1], dtype=A.dtype)
+    eye = jnp.broadcast_to(jnp.eye(A.shape[-1], dtype=A.dtype), S.shape)
+    return S + pad[..., :, None] * eye
 
 
 def sym_eigvals(

@@ -62,10 +62,10 @@ def _check_inputs(score, label, name_extra: dict | None = None):
     if label.dtype != jnp.bool_:
         if not jnp.issubdtype(label.dtype, jnp.integer):
             raise TypeError(f"label must be bool or integer 0/1, got dtype {label.dtype}")
-        if _is_concrete(label) and not bool(jnp.all((label == 0) | (label == 1))):
+        if _is_concrete(label) and not np.all(np.isin(np.asarray(label), (0, 1))):
             raise ValueError("label must contain only 0 and 1")
         label = label == 1
-    if _is_concrete(score) and not bool(jnp.all(jnp.isfinite(score))):
+    if _is_concrete(score) and not np.all(np.isfinite(np.asarray(score))):
         raise ValueError("score must be finite (NaN or inf found)")
     for name, value in (name_extra or {}).items():
         if jnp.shape(value) != score.shape:
@@ -157,7 +157,7 @@ def auroc(
         0.75
     """
     score, label = _check_inputs(score, label)
-    if _is_concrete(label) and (bool(jnp.all(label)) or not bool(jnp.any(label))):
+    if _is_concrete(label) and len(np.unique(np.asarray(label))) < 2:
         raise ValueError("label must contain both classes to define an AUROC")
     stratum = jnp.zeros(score.shape, jnp.int32)
     return stratified_auroc(score, label, stratum, 1).auroc
