@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["BUILTIN", "Registry", "Reproduction", "UnknownReproductionError", "default_registry"]
 
 # Method subpackages whose `experiment.REPRODUCTION` ships in the CLI, in the order listed.
-BUILTIN: tuple[str, ...] = ()
+BUILTIN: tuple[str, ...] = ("attention_transport",)
 
 
 @dataclasses.dataclass(frozen=True)
