@@ -56,7 +56,9 @@ def fit_probe(
     mean = jnp.mean(x, axis=0)
     scale = jnp.std(x, axis=0)
     scale = jnp.where(scale > 0, scale, 1.0)
-    z = jnp.concatenate([(x - mean) / scale, jnp.ones((x.shape[0], 1), x.dtype)], axis=1)
+    z = jnp.concatenate(
+        [(x - mean[None]) / scale[None], jnp.ones((x.shape[0], 1), x.dtype)], axis=1
+    )
     sign = jnp.where(label, 1.0, -1.0).astype(x.dtype)
     weight = C * _balanced_weights(label, x.dtype)
     penalty = jnp.ones(z.shape[1], x.dtype).at[-1].set(0.0)
@@ -75,7 +77,7 @@ def fit_probe(
 
 def probe_logit(probe: Probe, features: Float[ArrayLike, "m f"]) -> Float[Array, " m"]:
     """The probe's logit (higher = class 1) for each row of ``features``."""
-    z = (jnp.asarray(features) - probe.mean) / probe.scale
+    z = (jnp.asarray(features) - probe.mean[None]) / probe.scale[None]
     return z @ probe.weights + probe.bias
 
 

@@ -1,12 +1,12 @@
 """Spec §3 checks 10 and 14: batched features under jit/vmap with padding, LapEigvals parity,
 conformance, and bad inputs."""
 
-import jaxtyping
 import numpy as np
 import pytest
 
 import jax
 import jax.numpy as jnp
+import jaxtyping
 
 import jaxpapers.attention_transport as at
 from tests.attention_transport import reference
