@@ -1,0 +1,107 @@
+"""Transport features of a whole model's attention, ours (jit + vmap) vs a numpy/scipy loop.
+
+Problem (issue 4): every head of a batch of attention maps ``[B=8, L=30, H=9, n=256]``
+(SmolLM2-135M's 30 layers × 9 heads, 8 sequences of 256 tokens), float32. Features per head:
+φ_min and t*/n of the prefix landscape, G, the floor indicator, and λ₂ of L_sym.
+
+* ``all features``: ours = ``jax.jit(head_features)`` on the batch (λ₂ by LAPACK ``eigvalsh``
+  inside XLA); peer = a Python loop over the 2160 heads with numpy for φ/G and
+  ``scipy.linalg.eigh(subset_by_index=...)`` for the two top eigenvalues (the fastest exact
+  scipy route).
+* ``without λ₂``: the same without the eigensolver (landscape, G, floor), which isolates what
+  vectorisation buys: the eigensolver is the same LAPACK routine on both sides.
+
+Run: ``python -m benchmarks.attention_transport`` (writes ``benchmarks/results/``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+import jax
+import jax.numpy as jnp
+
+from benchmarks.runner import compare, compile_seconds, write_results
+from jaxpapers.attention_transport import asymmetry_coeff, head_features, prefix_landscape
+
+SHAPE = (8, 30, 9)
+N = 256
+
+
+def _maps(key) -> jax.Array:
+    logits = jax.random.normal(key, (*SHAPE, N, N), jnp.float32)
+    causal = jnp.tril(jnp.ones((N, N), bool))
+    return jax.nn.softmax(jnp.where(causal, logits, -jnp.inf), axis=-1)
+
+
+def _numpy_head(A: np.ndarray, with_lambda2: bool) -> tuple[float, ...]:
+    W = 0.5 * (A + A.T)
+    d = W.sum(1)
+    P = W.cumsum(0).cumsum(1)
+    t = np.arange(1, N)
+    cut = P[t - 1, N - 1] - P[t - 1, t - 1]
+    volume = np.cumsum(d)[:-1]
+    phi = cut / np.minimum(volume, d.sum() - volume)
+    k = int(np.argmin(phi))
+    scale = 1.0 / np.sqrt(d)
+    Nrm = scale[:, None] * A * scale[None, :]
+    g = np.linalg.norm(0.5 * (Nrm - Nrm.T)) / np.linalg.norm(Nrm)
+    lambda2 = np.nan
+    if with_lambda2:
+        S = scale[:, None] * W * scale[None, :]
+        top = scipy.linalg.eigh(S, eigvals_only=True, subset_by_index=[N - 2, N - 1])
+        lambda2 = 1.0 - top[0]
+    return phi[k], (k + 1) / N, lambda2, g, phi[k] < 0.2
+
+
+def _numpy_loop(maps: np.ndarray, with_lambda2: bool) -> np.ndarray:
+    flat = maps.reshape(-1, N, N)
+    return np.array([_numpy_head(A, with_lambda2) for A in flat])
+
+
+def _without_lambda2(A):
+    land = prefix_landscape(A)
+    return land.phi_min, land.t_star_frac, asymmetry_coeff(A), land.phi_min < 0.2
+
+
+def main() -> None:
+    maps = _maps(jax.random.key(0))
+    host = np.asarray(maps)
+    ours_all = jax.jit(head_features)
+    ours_cheap = jax.jit(_without_lambda2)
+    cases = []
+    got = ours_all(maps)
+    want = _numpy_loop(host[:1, :2], True)  # accuracy spot check on 18 heads
+    error = float(np.max(np.abs(np.asarray(got.lambda2[:1, :2]).reshape(-1) - want[:, 2])))
+    phi_error = float(np.max(np.abs(np.asarray(got.phi_min[:1, :2]).reshape(-1) - want[:, 0])))
+    problem = f"[B=8, L=30, H=9, n={N}] float32, 2160 heads"
+    cases.append(
+        compare(
+            "all features",
+            problem,
+            lambda: ours_all(maps),
+            {"numpy/scipy loop": lambda: _numpy_loop(host, True)},
+            repeats=3,
+            peer_repeats=1,
+            compile_s=compile_seconds(ours_all, maps),
+            max_abs_err_lambda2=error,
+            max_abs_err_phi=phi_error,
+        )
+    )
+    cases.append(
+        compare(
+            "without λ₂ (φ, t*/n, G, floor)",
+            problem,
+            lambda: ours_cheap(maps),
+            {"numpy loop": lambda: _numpy_loop(host, False)},
+            repeats=3,
+            peer_repeats=1,
+            compile_s=compile_seconds(ours_cheap, maps),
+        )
+    )
+    print(write_results("attention_transport", cases).read_text())
+
+
+if __name__ == "__main__":
+    main()
