@@ -8,6 +8,7 @@ composes with ``jit`` and ``vmap``.
 * Operator: :func:`degree_normalize` (N = D^{-1/2} A D^{-1/2}), :func:`sym_antisym`,
   :func:`asymmetry_coeff` (G).
 * Capacity: :func:`prefix_landscape` (φ(t), φ_min, t*/n), :func:`spectral_cheeger` (λ₂, sweep),
+  :func:`lambda2_lanczos`,
   oracles :func:`closed_form_uniform`, :func:`closed_form_window`; patterns
   :func:`uniform_causal_attention`, :func:`window_attention`, :func:`with_sink`.
 * Features: :func:`head_features`, :func:`summarize_heads`, :func:`feature_vector`,
@@ -37,6 +38,7 @@ from jaxpapers.attention_transport._operator import degrees as degrees
 from jaxpapers.attention_transport._operator import sym_antisym as sym_antisym
 from jaxpapers.attention_transport._spectral import attn_eigvals as attn_eigvals
 from jaxpapers.attention_transport._spectral import attn_logdet as attn_logdet
+from jaxpapers.attention_transport._spectral import lambda2_lanczos as lambda2_lanczos
 from jaxpapers.attention_transport._spectral import lapeigvals as lapeigvals
 from jaxpapers.attention_transport._spectral import spectral_cheeger as spectral_cheeger
 from jaxpapers.attention_transport._spectral import sym_eigvals as sym_eigvals

@@ -13,7 +13,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from jaxpapers.attention_transport._landscape import prefix_landscape
 from jaxpapers.attention_transport._operator import apply_mask, asymmetry_coeff
-from jaxpapers.attention_transport._spectral import sym_eigvals
+from jaxpapers.attention_transport._spectral import lambda2_lanczos, sym_eigvals
 from jaxpapers.attention_transport._types import FLOOR, HeadFeatures, HeadSummary
 from jaxpapers.attention_transport._validate import check_mask, check_matrix
 
@@ -27,12 +27,18 @@ __all__ = [
 
 
 def head_features(
-    A: Float[ArrayLike, "*batch n n"], mask: Bool[ArrayLike, "... n"] | None = None
+    A: Float[ArrayLike, "*batch n n"],
+    mask: Bool[ArrayLike, "... n"] | None = None,
+    *,
+    lanczos_steps: int | None = None,
 ) -> HeadFeatures:
     """φ_min, t*/n, λ₂, G and 𝟙[φ < 1/5] of every head in ``A [..., n, n]``.
 
     ``A`` must be row-stochastic over the valid tokens (attention); restrict a map to a span
     first with :func:`restrict_to_tokens` or :func:`slice_span`, which renormalise the rows.
+    λ₂ comes from a dense ``eigvalsh`` (exact, O(n³)) unless ``lanczos_steps`` is set, which uses
+    :func:`lambda2_lanczos` (O(steps·n²); accurate to float32 rounding when the gap is not tiny,
+    an overestimate for heads with λ₂ ≲ 1e-3 such as narrow windows).
 
     Example:
         >>> f = head_features(jnp.stack([uniform_causal_attention(64), window_attention(64, 4)]))
@@ -42,8 +48,10 @@ def head_features(
     mask = check_mask(mask, check_matrix(A))
     A = check_matrix(A, stochastic=True, mask=mask)
     land = prefix_landscape(A, mask)
-    eigenvalues = sym_eigvals(A, mask)
-    lambda2 = 1.0 - eigenvalues[..., 1]
+    if lanczos_steps is None:
+        lambda2 = 1.0 - sym_eigvals(A, mask)[..., 1]
+    else:
+        lambda2 = lambda2_lanczos(A, mask, steps=lanczos_steps)
     asymmetry = asymmetry_coeff(A, mask)
     return HeadFeatures(land.phi_min, land.t_star_frac, lambda2, asymmetry, land.phi_min < FLOOR)
 

@@ -157,3 +157,31 @@ def test_rows_that_do_not_sum_to_one_are_accepted_by_graph_level_functions(enabl
     keep = jnp.arange(16) >= 1  # drop the first token (an attention sink) and renormalise
     masked_rows = at.head_features(at.restrict_to_tokens(A, keep), keep)
     assert bool(jnp.isfinite(masked_rows.phi_min))
+
+
+def test_lanczos_lambda2_matches_the_dense_eigensolver(key, enable_x64):
+    A = _random_maps(key, (6,), 96, jnp.float64)
+    exact = at.spectral_cheeger(A).lambda2
+    np.testing.assert_allclose(at.lambda2_lanczos(A, steps=32), exact, atol=1e-10)
+    uniform = at.uniform_causal_attention(128)
+    assert float(at.lambda2_lanczos(uniform)) == pytest.approx(
+        float(at.spectral_cheeger(uniform).lambda2), abs=1e-10
+    )
+    # masks, including a Krylov space smaller than the number of steps (3 valid tokens)
+    mask = jnp.arange(96) < jnp.array([96, 40, 3, 2, 50, 96])[:, None]
+    A = jnp.stack([at.restrict_to_tokens(a, m) for a, m in zip(A, mask, strict=True)])
+    np.testing.assert_allclose(
+        at.lambda2_lanczos(A, mask), at.spectral_cheeger(A, mask).lambda2, atol=1e-10
+    )
+    via_features = at.head_features(A, mask, lanczos_steps=32).lambda2
+    np.testing.assert_allclose(via_features, at.head_features(A, mask).lambda2, atol=1e-10)
+
+
+def test_lanczos_overestimates_tiny_gaps_from_above(enable_x64):
+    # Ritz values underestimate μ₂, so a truncated Lanczos λ₂ is an upper bound
+    A = at.window_attention(256, 4)
+    exact = float(at.spectral_cheeger(A).lambda2)
+    short = float(at.lambda2_lanczos(A, steps=16))
+    longer = float(at.lambda2_lanczos(A, steps=64))
+    assert exact <= longer <= short
+    assert longer == pytest.approx(exact, rel=0.5)
