@@ -168,7 +168,7 @@ def test_lanczos_lambda2_matches_the_dense_eigensolver(key, enable_x64):
         float(at.spectral_cheeger(uniform).lambda2), abs=1e-10
     )
     # masks, including a Krylov space smaller than the number of steps (3 valid tokens)
-    mask = jnp.arange(96) < jnp.array([96, 40, 3, 2, 50, 96])[:, None]
+    mask = jnp.arange(96)[None, :] < jnp.array([96, 40, 3, 2, 50, 96])[:, None]
     A = jnp.stack([at.restrict_to_tokens(a, m) for a, m in zip(A, mask, strict=True)])
     np.testing.assert_allclose(
         at.lambda2_lanczos(A, mask), at.spectral_cheeger(A, mask).lambda2, atol=1e-10
