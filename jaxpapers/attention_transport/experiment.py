@@ -1,6 +1,6 @@
 """Reproduction of Dahlem, Maniloff & Misiura (2026), "Self-Attention as Transport".
 
-    jaxpapers reproduce attention_transport --quick     # ~1-2 min on a 2-core CPU
+    jaxpapers reproduce attention_transport --quick     # 62 s on an idle 2-core EPYC
     jaxpapers reproduce attention_transport --full      # all HaluEval-QA/dialogue items (hours)
 
 Claims (spec §1.3, §3): the closed form of the uniform-causal landscape equals the matrix
