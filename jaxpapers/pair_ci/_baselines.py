@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
+from jaxpapers.pair_ci._linalg import cho_solve, cholesky
+
 __all__ = ["FisherZResult", "fisher_z_from_correlation", "fisher_z_test", "g_test"]
 
 
@@ -45,7 +47,7 @@ def fisher_z_from_correlation(
     eye = jnp.eye(index.shape[0], dtype=correlation.dtype)
     # Padded variables become independent unit-variance columns: they leave r unchanged.
     sub = jnp.where(both, sub, eye)
-    precision = jnp.linalg.inv(sub)
+    precision = cho_solve(cholesky(sub), eye[:, :2])  # the first two columns of sub⁻¹
     r = -precision[0, 1] / jnp.sqrt(precision[0, 0] * precision[1, 1])
     r = jnp.clip(r, -1.0 + 1e-7, 1.0 - 1e-7)
     size = jnp.sum(cond_mask).astype(correlation.dtype)

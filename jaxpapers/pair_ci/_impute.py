@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxpapers._typing import PRNGKey
+from jaxpapers.pair_ci._linalg import cho_solve, cholesky, solve_upper
 from jaxpapers.pair_ci._types import Config, ImputationCache
 
 __all__ = [
@@ -76,17 +77,15 @@ def _posterior_draw(key, design, target, weights, ridge, n_active):
     gram = design.T @ (design * weights[:, None]) + ridge * jnp.eye(
         design.shape[1], dtype=design.dtype
     )
-    chol = jnp.linalg.cholesky(gram)
-    beta = jax.scipy.linalg.cho_solve((chol, True), design.T @ (target * weights[:, None]))
+    chol = cholesky(gram)
+    beta = cho_solve(chol, design.T @ (target * weights[:, None]))
     rss = jnp.sum(weights[:, None] * (target - design @ beta) ** 2, axis=0)
     dof = jnp.maximum(jnp.sum(weights) - n_active, 1.0)
     chi2 = _chi_square_draw(key_sigma, dof, rss.shape, design.dtype)
     sigma = jnp.sqrt(rss / chi2)
     # β* = β̂ + σ L⁻ᵀ z has covariance σ² G⁻¹ when G = L Lᵀ.
     noise = jax.random.normal(key_beta, beta.shape, dtype=design.dtype)
-    beta_draw = (
-        beta + jax.scipy.linalg.solve_triangular(chol.T, noise, lower=False) * sigma[None, :]
-    )
+    beta_draw = beta + solve_upper(chol, noise) * sigma[None, :]
     return beta_draw, sigma
 
 

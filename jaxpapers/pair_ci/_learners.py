@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxpapers._typing import PRNGKey
+from jaxpapers.pair_ci._linalg import cho_solve, cholesky, spd_solve
 from jaxpapers.pair_ci._types import Config
 
 __all__ = ["categorical_loss", "linear_loss", "rff_loss"]
@@ -44,7 +45,7 @@ def _ridge_predict(design, target, weights, ridge):
     centred = design - x_mean[None, :]
     gram = centred.T @ (centred * weights[:, None])
     gram = gram + ridge * jnp.eye(design.shape[1], dtype=design.dtype)
-    coef = jnp.linalg.solve(gram, centred.T @ ((target - y_mean) * weights))
+    coef = spd_solve(gram, centred.T @ ((target - y_mean) * weights))
     return centred @ coef + y_mean
 
 
@@ -109,12 +110,12 @@ def categorical_loss(
     labels = jax.nn.one_hot(target.astype(jnp.int32), n_states, dtype=features.dtype)
     eye = jnp.eye(design.shape[1], dtype=features.dtype)
     bound = 0.5 * design.T @ (design * train[:, None]) + config.logistic_ridge * eye
-    chol = jnp.linalg.cholesky(bound)
+    chol = cholesky(bound)
 
     def step(coef, _):
         prob = jax.nn.softmax(design @ coef, axis=1)
         grad = design.T @ ((prob - labels) * train[:, None]) + config.logistic_ridge * coef
-        return coef - jax.scipy.linalg.cho_solve((chol, True), grad), None
+        return coef - cho_solve(chol, grad), None
 
     coef0 = jnp.zeros((design.shape[1], n_states), features.dtype)
     coef = jax.lax.scan(step, coef0, None, length=config.logistic_steps)[0]

@@ -92,9 +92,7 @@ def pair_ci_from_cache(
 
         return jax.vmap(per_imputation)(completed_k)
 
-    # All K × m paired fits side by side; PC bounds memory through its batch size. (A lax.map
-    # over folds here hung XLA:CPU inside PC's sharded batch with the RFF learner: all threads
-    # waiting on a futex; not investigated further.)
+    # All K × m paired fits side by side; PC bounds memory through its batch size.
     fold_means = jax.vmap(per_fold, out_axes=1)(
         cache.completed, jnp.arange(n_folds), cache.permutation, cache.learner_keys
     )  # (m, K)
