@@ -30,6 +30,7 @@ from jaxpapers.pair_ci._data import random_dag as random_dag
 from jaxpapers.pair_ci._data import simulate_confounder as simulate_confounder
 from jaxpapers.pair_ci._data import simulate_sem as simulate_sem
 from jaxpapers.pair_ci._graph import StructureDistance as StructureDistance
+from jaxpapers.pair_ci._graph import ancestral_subset as ancestral_subset
 from jaxpapers.pair_ci._graph import dag_to_cpdag as dag_to_cpdag
 from jaxpapers.pair_ci._graph import meek_rules as meek_rules
 from jaxpapers.pair_ci._graph import orient_v_structures as orient_v_structures

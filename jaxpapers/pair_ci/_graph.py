@@ -18,7 +18,14 @@ import numpy as np
 
 from jaxtyping import Bool, Int
 
-__all__ = ["StructureDistance", "dag_to_cpdag", "meek_rules", "orient_v_structures", "shd"]
+__all__ = [
+    "StructureDistance",
+    "ancestral_subset",
+    "dag_to_cpdag",
+    "meek_rules",
+    "orient_v_structures",
+    "shd",
+]
 
 
 def _adjacent(g: np.ndarray) -> np.ndarray:
@@ -124,3 +131,24 @@ def shd(estimate: Int[np.ndarray, "p p"], truth: Int[np.ndarray, "p p"]) -> Stru
     extra = int(np.sum(adj_est & ~adj_tru))
     missing = int(np.sum(adj_tru & ~adj_est))
     return StructureDistance(int(np.sum(differs)), extra + missing, extra, missing)
+
+
+def ancestral_subset(adjacency: np.ndarray, count: int | None) -> np.ndarray:
+    """At most ``count`` nodes closed under taking parents, as connected as possible.
+
+    Greedily unions the ancestral sets (a node and all its ancestors) of the nodes with the
+    largest such sets that still fit. Every parent of a kept node is kept, so the marginal of
+    the kept variables is Markov and faithful to the induced subgraph of the DAG.
+    """
+    p = adjacency.shape[0]
+    if count is None or count >= p:
+        return np.arange(p)
+    reach = adjacency.astype(bool) | np.eye(p, dtype=bool)
+    for _ in range(p):  # transitive closure: reach[i, j] = i is an ancestor of j (or i == j)
+        reach = reach | ((reach.astype(int) @ reach.astype(int)) > 0)
+    ancestral = [set(np.flatnonzero(reach[:, node]).tolist()) for node in range(p)]
+    keep: set[int] = set()
+    for node in sorted(range(p), key=lambda n: (-len(ancestral[n]), n)):
+        if len(keep | ancestral[node]) <= count:
+            keep |= ancestral[node]
+    return np.asarray(sorted(keep))

@@ -29,7 +29,7 @@ from jaxpapers._registry import Reproduction
 from jaxpapers._typing import PRNGKey
 from jaxpapers.pair_ci._bif import hailfinder_path, load_bif, mnar_first_state, sample_bayes_net
 from jaxpapers.pair_ci._data import mnar_self_masking, random_dag, simulate_sem
-from jaxpapers.pair_ci._graph import dag_to_cpdag
+from jaxpapers.pair_ci._graph import ancestral_subset, dag_to_cpdag
 from jaxpapers.pair_ci._sim import calibration_pvalues, pc_comparison, rejection_interval
 from jaxpapers.pair_ci._types import Config as TestConfig
 from jaxpapers.report import Claim, Report
@@ -58,8 +58,8 @@ class Config:
             on a CPU.
     """
 
-    calibration_ns: tuple[int, ...] = (500, 1000)
-    calibration_reps: int = 40
+    calibration_ns: tuple[int, ...] = (1000, 2000)
+    calibration_reps: int = 80
     power_n: int = 1000
     power_reps: int = 40
     folds: int = 5
@@ -117,18 +117,21 @@ def _calibration(key, cfg, report):
     report.add_arrays(calibration=rows)
     n_max = rows[-1]
     reps = cfg.calibration_reps
+    n_top = int(n_max[0])
+    # The paper's 28–45 % is for its own DGPs and n; the spec's C3 gate on C-null is ≥ 0.25 at
+    # n = 2000 (prototype 0.34; 0.18 at n = 1000, 0.475 at n = 5000: it grows with n).
+    naive_bound = 0.25 if n_top >= 2000 else 0.12
     report.add(
-        Claim.between(
+        Claim.at_least(
             "naive_fpr_mnar",
-            f"impute-then-Fisher-z FPR under MNAR, n={int(n_max[0])}",
+            f"impute-then-Fisher-z FPR under MNAR, n={n_top} (far above the nominal 0.05)",
             paper="0.28–0.45",
-            provenance="P",
+            provenance="P; gate: spec C3",
             measured=n_max[1],
             uncertainty=n_max[2],
-            low=0.28,
-            high=0.45,
+            bound=naive_bound,
             note=f"{reps} reps; Wilson 95% half-width; spec prototype "
-            "0.18 at n=1000, 0.34 at n=2000",
+            "0.18 at n=1000, 0.34 at n=2000, 0.475 at n=5000",
         ),  # fmt: skip
         Claim.at_most(
             "pair_ci_fpr_mnar",
@@ -181,27 +184,6 @@ def _graph_study(key, p, n, count, nonlinear, cfg):
     return np.asarray(results, float)  # (graphs, method, [shd, skel, extra, missing])
 
 
-def ancestral_subset(adjacency: np.ndarray, count: int | None) -> np.ndarray:
-    """At most ``count`` nodes closed under taking parents, as connected as possible.
-
-    Greedily unions the ancestral sets (a node and all its ancestors) of the nodes with the
-    largest such sets that still fit. Every parent of a kept node is kept, so the marginal of
-    the kept variables is Markov and faithful to the induced subgraph of the DAG.
-    """
-    p = adjacency.shape[0]
-    if count is None or count >= p:
-        return np.arange(p)
-    reach = adjacency.astype(bool) | np.eye(p, dtype=bool)
-    for _ in range(p):  # transitive closure: reach[i, j] = i is an ancestor of j (or i == j)
-        reach = reach | ((reach.astype(int) @ reach.astype(int)) > 0)
-    ancestral = [set(np.flatnonzero(reach[:, node]).tolist()) for node in range(p)]
-    keep: set[int] = set()
-    for node in sorted(range(p), key=lambda n: (-len(ancestral[n]), n)):
-        if len(keep | ancestral[node]) <= count:
-            keep |= ancestral[node]
-    return np.asarray(sorted(keep))
-
-
 def _hailfinder(key, cfg):
     network = load_bif(hailfinder_path())
     adjacency = network.adjacency()
@@ -240,10 +222,16 @@ def _shd_claim(claim_id, label, results, paper_gain):
             f"; PAIR-CI on the complete data: SHD {mean[3, 0]:.1f} (extra {mean[3, 2]:.1f}, "
             f"missing {mean[3, 3]:.1f})"
         )
-    if paper_gain is None:
-        return Claim.at_least(
-            claim_id, f"PC SHD reduction of PAIR-CI vs naive, {label}", paper="(no number)",
-            provenance="spec prototype: −9 % at K=m=10", measured=gain, bound=0.0, note=detail,
+    if paper_gain is None:  # linear graphs: the paper gives no number; spec C7's edge check
+        extra_naive, extra_pair = mean[1, 2], mean[2, 2]
+        return Claim.holds(
+            claim_id.replace("shd_gain", "extra_edges"),
+            f"PC false adjacencies, PAIR-CI vs naive, {label}: PAIR-CI ≤ 0.5 and ≤ naive − 2",
+            paper="(no number)", provenance="gate: spec C7", measured=extra_pair,
+            rule=f"measured ≤ min(0.5, {extra_naive:.1f} − 2)",
+            passed=bool(extra_pair <= min(0.5, extra_naive - 2.0)),
+            note=f"{detail}; SHD reduction {gain:+.0%} (spec prototype, skeleton SHD naive → "
+            "PAIR-CI: 4.3 → 3.9 at K=m=10, 4.0 → 6.1 at K=m=5; the gain depends on power)",
         )  # fmt: skip
     return Claim.at_least(
         claim_id, f"PC SHD reduction of PAIR-CI vs naive, {label}", paper=paper_gain,

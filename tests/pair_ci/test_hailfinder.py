@@ -65,7 +65,7 @@ def test_missing_pgmpy_gives_a_clear_message(monkeypatch):
 
 
 def test_ancestral_subset_is_closed_under_parents_and_connected():
-    from jaxpapers.pair_ci.experiment import ancestral_subset
+    from jaxpapers.pair_ci import ancestral_subset
 
     rng = np.random.default_rng(0)
     dag = np.triu(rng.random((30, 30)) < 0.15, k=1).astype(int)
