@@ -155,17 +155,8 @@ def impute_chained(
 ) -> Float[Array, "n p"]:
     """One proper chained-equations imputation of ``data`` (NaN = missing), fitted on ``train``.
 
-    Args:
-        key: randomness of the draws.
-        data: ``(n, p)`` with NaN for missing cells; discrete columns hold state codes 0..C−1.
-        train: rows whose observed cells fit the imputation models; every row is imputed.
-        config: ``imputation_sweeps`` and ``imputation_ridge`` are used.
-        cardinalities: states per column for discrete data (all columns discrete), else None.
-        exclude: columns that are not used as predictors of the others (default: none).
-
-    Returns:
-        The completed ``(n, p)`` array; observed cells are unchanged. (Jitted entry point; inside
-        other transformations the same computation is :func:`chained_imputation`.)
+    The jitted entry point of :func:`chained_imputation` (same arguments, raw data scale); use
+    that function inside other transformations.
     """
     return _impute_chained_jit(key, data, train, config, cardinalities, exclude)
 
