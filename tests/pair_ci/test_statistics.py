@@ -50,7 +50,6 @@ def test_calibration_on_another_dgp_fast():
     assert _rejections(pair) <= max_rejections(60, 0.05)
 
 
-@pytest.mark.slow
 def test_c2_complete_data_null():
     """C2: no missing values, K = 5, m = 2 (B = 0 exactly): FPR ≤ 0.07, mean p in [0.4, 0.6]."""
     cfg = pc.Config(n_folds=5, n_imputations=2, imputation_sweeps=1)
@@ -59,7 +58,6 @@ def test_c2_complete_data_null():
     assert 0.4 <= float(np.mean(pair)) <= 0.6
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("n", "reps", "naive_floor"), [(1000, 300, 0.12), (2000, 200, 0.25)])
 def test_c3_mnar_calibration(n, reps, naive_floor):
     naive, pair = calibration_pvalues(jax.random.key(n), reps, n, LINEAR, mechanism="mnar")
@@ -67,20 +65,17 @@ def test_c3_mnar_calibration(n, reps, naive_floor):
     assert _rejections(naive) >= naive_floor * reps
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("mechanism", ["mcar", "mar"])
 def test_c4_mcar_and_mar(mechanism):
     _, pair = calibration_pvalues(jax.random.key(4), 300, 1000, LINEAR, mechanism=mechanism)
     assert _rejections(pair) <= 15  # FPR ≤ 0.05
 
 
-@pytest.mark.slow
 def test_c5_power():
     _, pair = calibration_pvalues(jax.random.key(5), 200, 2000, LINEAR, mechanism="mnar", beta=0.25)
     assert _rejections(pair) >= 170  # ≥ 0.85
 
 
-@pytest.mark.slow
 def test_c6_imputing_without_the_target_breaks_calibration():
     """C6: leaving Y out of the imputation model inflates the FPR (prototype 0.70 at n = 5000)."""
     _, pair = calibration_pvalues(
@@ -101,7 +96,6 @@ DGPS = [  # (name, kwargs, n): coefficients, auxiliaries, missingness strength a
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("name", "dgp", "n"), DGPS, ids=[d[0] for d in DGPS])
 def test_calibration_across_dgps(name, dgp, n):
     """Acceptance: FPR ≤ 5 % (+ binomial slack) under MNAR for DGPs other than the spec's."""
