@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["BUILTIN", "Registry", "Reproduction", "UnknownReproductionError", "default_registry"]
 
 # Method subpackages whose `experiment.REPRODUCTION` ships in the CLI, in the order listed.
-BUILTIN: tuple[str, ...] = ("adam_sgd_tracking", "attention_transport", "video_pde")
+BUILTIN: tuple[str, ...] = ("adam_sgd_tracking", "attention_transport", "pair_ci", "video_pde")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,9 @@ module holds one concept:
   :func:`iid_bootstrap`, and their index/weight generators);
 * AUROC as a Mann–Whitney statistic with exact tie handling, stratified AUROC and the
   length-controlled AUROC of hallucination detection (:func:`auroc`, :func:`stratified_auroc`,
-  :func:`lc_auroc`, :func:`length_bins`, :class:`StratifiedAUROC`).
+  :func:`lc_auroc`, :func:`length_bins`, :class:`StratifiedAUROC`);
+* Rubin's rules for multiple imputation, with Barnard–Rubin degrees of freedom
+  (:func:`rubin_pool`, :func:`barnard_rubin_df`, :func:`student_t_sf`, :class:`RubinResult`).
 """
 
 from jaxpapers.stats._auroc import StratifiedAUROC as StratifiedAUROC
@@ -21,3 +23,7 @@ from jaxpapers.stats._bootstrap import block_bootstrap_indices as block_bootstra
 from jaxpapers.stats._bootstrap import block_bootstrap_weights as block_bootstrap_weights
 from jaxpapers.stats._bootstrap import iid_bootstrap as iid_bootstrap
 from jaxpapers.stats._bootstrap import iid_bootstrap_weights as iid_bootstrap_weights
+from jaxpapers.stats._rubin import RubinResult as RubinResult
+from jaxpapers.stats._rubin import barnard_rubin_df as barnard_rubin_df
+from jaxpapers.stats._rubin import rubin_pool as rubin_pool
+from jaxpapers.stats._rubin import student_t_sf as student_t_sf
