@@ -12,6 +12,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 import pytest  # noqa: E402
 
 import jax  # noqa: E402
+import jaxtyping  # noqa: E402
 
 jax.config.update("jax_num_cpu_devices", 8)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
@@ -40,3 +41,11 @@ def enable_x64():
     """Run the test with 64-bit floats switched on."""
     with jax.enable_x64(True):
         yield
+
+
+@pytest.fixture
+def own_validation():
+    """Check the errors users see: switch off the test-only jaxtyping hook for this test."""
+    jaxtyping.config.update("jaxtyping_disable", True)
+    yield
+    jaxtyping.config.update("jaxtyping_disable", False)

@@ -6,7 +6,6 @@ import pytest
 
 import jax
 import jax.numpy as jnp
-import jaxtyping
 
 import jaxpapers.attention_transport as at
 from tests.attention_transport import reference
@@ -109,14 +108,6 @@ def test_conformance_of_the_main_entry_points(key):
     check_conformance(lambda a, m: at.prefix_landscape(a, m).phi, A, mask, keyed=False)
     check_conformance(lambda a: at.spectral_cheeger(a).lambda2, A, keyed=False)
     check_conformance(lambda a: at.lapeigvals(a, 8), A, keyed=False)
-
-
-@pytest.fixture
-def own_validation():
-    """Check the errors users see: switch off the test-only jaxtyping hook for this test."""
-    jaxtyping.config.update("jaxtyping_disable", True)
-    yield
-    jaxtyping.config.update("jaxtyping_disable", False)
 
 
 def test_bad_inputs_are_clear_errors(own_validation):

@@ -7,7 +7,6 @@ from sklearn.metrics import roc_auc_score
 
 import jax
 import jax.numpy as jnp
-import jaxtyping
 
 from jaxpapers.stats import auroc, lc_auroc, length_bins, stratified_auroc
 from tests.conformance import check_conformance
@@ -106,14 +105,6 @@ def test_lc_auroc_conformance_and_vmap_over_bootstrap(key):
     boot = jax.jit(jax.vmap(lambda i: auroc(score[i], label[i])))(idx)
     loop = [roc_auc_score(np.asarray(label)[i], np.asarray(score)[i]) for i in np.asarray(idx)]
     np.testing.assert_allclose(np.asarray(boot), loop, atol=1e-5)
-
-
-@pytest.fixture
-def own_validation():
-    """Check the errors users see: switch off the test-only jaxtyping hook for this test."""
-    jaxtyping.config.update("jaxtyping_disable", True)
-    yield
-    jaxtyping.config.update("jaxtyping_disable", False)
 
 
 def test_bad_inputs_are_clear_errors(own_validation):
