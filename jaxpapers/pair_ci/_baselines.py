@@ -85,7 +85,6 @@ def g_test(
     ``n_states`` is a static bound on the number of states of every variable.
     """
     codes = data.astype(jnp.int32)
-    n = codes.shape[0]
     weights = n_states ** jnp.arange(cond_set.shape[0])
     stratum = jnp.sum(
         codes[:, cond_set] * cond_mask[None, :].astype(jnp.int32) * weights[None, :], axis=1
@@ -103,5 +102,4 @@ def g_test(
     rows = jnp.sum(n_xs[:, :, 0] > 0, axis=1)
     cols = jnp.sum(n_ys[:, 0, :] > 0, axis=1)
     df = jnp.sum(jnp.maximum(rows - 1, 0) * jnp.maximum(cols - 1, 0)).astype(data.dtype)
-    del n
     return jnp.where(df > 0, jax.scipy.special.gammaincc(df / 2.0, statistic / 2.0), 1.0)

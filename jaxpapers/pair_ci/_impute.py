@@ -131,11 +131,10 @@ def _training_moments(data, observed, train):
 
 def _initial_fill(key, data, observed, train, cards):
     """Start the chain: training mean (continuous) or a draw from the training marginal."""
+    if cards is None:
+        return jnp.where(observed, data, _training_moments(data, observed, train)[0])
     weights = (train[:, None] & observed).astype(data.dtype)
     zeroed = jnp.where(observed, data, 0.0)
-    if cards is None:
-        mean = jnp.sum(zeroed * weights, axis=0) / jnp.maximum(jnp.sum(weights, axis=0), 1.0)
-        return jnp.where(observed, data, mean[None, :])
     width = int(max(cards))
     counts = jnp.einsum("np,npc->pc", weights, jax.nn.one_hot(zeroed.astype(jnp.int32), width))
     logits = jnp.log(counts + 0.5) + jnp.where(

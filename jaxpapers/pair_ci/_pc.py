@@ -71,9 +71,12 @@ def _run_level(batched, state, pairs, cond, mask, alpha, batch_size, removed, se
     decided: set[tuple[int, int]] = set()
     n_run, start = 0, 0
     while start < len(pairs):
-        todo = [r for r in range(start, min(start + batch_size, len(pairs)))]
+        todo = [
+            r
+            for r in range(start, min(start + batch_size, len(pairs)))
+            if tuple(pairs[r]) not in decided
+        ]
         start += batch_size
-        todo = [r for r in todo if tuple(pairs[r]) not in decided]
         if not todo:
             continue
         size = _bucket(len(todo), batch_size)
