@@ -20,7 +20,7 @@ import numpy as np
 import jax
 import orbax.checkpoint as ocp
 
-__all__ = ["latest_step", "load", "manager", "restore", "save"]
+__all__ = ["latest_step", "load", "manager", "restore", "restore_meta", "save"]
 
 
 def _is_key(leaf: Any) -> bool:
@@ -69,11 +69,29 @@ def _abstract(tree: Any) -> Any:
     return jax.tree.map(to_struct, tree)
 
 
-def manager(directory: str | Path, *, max_to_keep: int | None = 2) -> ocp.CheckpointManager:
-    """A checkpoint manager over ``directory`` (created if missing) keeping the newest steps."""
+def manager(
+    directory: str | Path, *, max_to_keep: int | None = 2, this_process_only: bool = False
+) -> ocp.CheckpointManager:
+    """A checkpoint manager over ``directory`` (created if missing) keeping the newest steps.
+
+    Args:
+        directory: the checkpoint folder.
+        max_to_keep: how many of the newest steps to keep (None: all).
+        this_process_only: in a multi-process job, save and restore host-local data in this
+            process alone (no barrier with the others); each process then needs its own
+            ``directory``. The default is orbax's collective save of global arrays.
+    """
     directory = Path(directory).absolute()
     directory.mkdir(parents=True, exist_ok=True)
-    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
+    multiprocessing = ocp.options.MultiprocessingOptions()
+    if this_process_only and jax.process_count() > 1:
+        index = jax.process_index()
+        multiprocessing = ocp.options.MultiprocessingOptions(
+            primary_host=index, active_processes={index}
+        )
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=max_to_keep, create=True, multiprocessing_options=multiprocessing
+    )
     return ocp.CheckpointManager(directory, options=options)
 
 
@@ -115,6 +133,15 @@ def restore(mngr: ocp.CheckpointManager, target: Any, step: int | None = None) -
     )
     restored = mngr.restore(step, args=args)
     return _data_to_keys(restored.state, abstract), dict(restored.meta or {})
+
+
+def restore_meta(mngr: ocp.CheckpointManager, step: int | None = None) -> dict:
+    """Only the JSON metadata of ``step`` (the newest when None), without reading the arrays."""
+    step = mngr.latest_step() if step is None else step
+    if step is None:
+        raise FileNotFoundError(f"no checkpoint in {mngr.directory}")
+    restored = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+    return dict(restored.meta or {})
 
 
 def load(directory: str | Path, target: Any, step: int | None = None) -> tuple[Any, dict]:

@@ -1,23 +1,33 @@
 """Name -> reproduction: what ``jaxpapers list`` shows and ``jaxpapers reproduce`` runs.
 
-Each method's ``experiment.py`` defines a module-level ``REPRODUCTION = Reproduction(...)``. The
-shipped registry knows only the module names in :data:`BUILTIN`; it imports a method's experiment
-module the first time that method is looked up, so ``jaxpapers list`` stays fast and one broken
-method cannot break the others. Tests build their own :class:`Registry` with test-only entries.
+A method's reproduction is found by convention in ``jaxpapers/<name>/experiment.py``: ``TITLE``
+(one line saying what is reproduced), ``PAPER`` (authors, title, year), ``Scale`` (a frozen
+dataclass with ``quick()`` and ``full()`` constructors) and ``STAGES`` (a tuple of
+:class:`jaxpapers._stages.Stage`). Experiments never import this module.
+
+The shipped registry knows only the module names in :data:`BUILTIN`; it imports a method's
+experiment module the first time that method is looked up, so ``jaxpapers list`` stays fast and one
+broken method cannot break the others. Tests build their own :class:`Registry` with test-only
+entries.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+from jaxpapers import _stages
 
 __all__ = ["BUILTIN", "Registry", "Reproduction", "UnknownReproductionError", "default_registry"]
 
-# Method subpackages whose `experiment.REPRODUCTION` ships in the CLI, in the order listed.
+# Method subpackages whose experiment ships in the CLI, in the order listed.
 BUILTIN: tuple[str, ...] = ("adam_sgd_tracking", "attention_transport", "pair_ci", "video_pde")
+
+MODES = ("quick", "full")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,22 +38,34 @@ class Reproduction:
         name: the CLI name, equal to the method's module name (``"pair_ci"``).
         title: one line saying what is reproduced.
         paper: short reference (authors, title, year, arXiv id).
-        quick: builds the CPU-minutes configuration used by tests and CI.
-        full: builds the paper-scale configuration.
-        run: ``run(config, key, workdir) -> Report``.
+        scale: the experiment's ``Scale`` class (``quick()`` and ``full()`` build instances).
+        stages: the experiment's ``STAGES``.
     """
 
     name: str
     title: str
     paper: str
-    quick: Callable[[], Any]
-    full: Callable[[], Any]
-    run: Callable[[Any, Any, Path], Any]
+    scale: Any
+    stages: Sequence[_stages.Stage]
+
+    @classmethod
+    def from_module(cls, name: str, module: ModuleType) -> Reproduction:
+        """Read ``TITLE``, ``PAPER``, ``Scale`` and ``STAGES`` from an experiment module."""
+        missing = [a for a in ("TITLE", "PAPER", "Scale", "STAGES") if not hasattr(module, a)]
+        if missing:
+            raise AttributeError(f"{module.__name__} lacks {', '.join(missing)} (see DESIGN.md)")
+        return cls(name, module.TITLE, module.PAPER, module.Scale, tuple(module.STAGES))
 
     def config(self, mode: str) -> Any:
-        if mode not in ("quick", "full"):
+        """The ``Scale`` of ``mode`` (``"quick"`` or ``"full"``)."""
+        if mode not in MODES:
             raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
-        return self.quick() if mode == "quick" else self.full()
+        return getattr(self.scale, mode)()
+
+    def run(self, mode: str, key: Any, workdir: Path, **kwargs: Any):
+        """Run every stage at ``mode``'s scale (see :func:`jaxpapers._stages.run`)."""
+        scale = self.config(mode)
+        return _stages.run(self.name, self.title, self.stages, scale, key, workdir, **kwargs)
 
 
 class UnknownReproductionError(KeyError):
@@ -86,10 +108,7 @@ class Registry:
             raise UnknownReproductionError(name, self.names())
         if name not in self._loaded:
             module = importlib.import_module(self._modules[name])
-            entry = module.REPRODUCTION
-            if entry.name != name:
-                raise ValueError(f"{self._modules[name]}.REPRODUCTION is named {entry.name!r}")
-            self._loaded[name] = entry
+            self._loaded[name] = Reproduction.from_module(name, module)
         return self._loaded[name]
 
     def __contains__(self, name: object) -> bool:

@@ -1,13 +1,19 @@
 """The ``jaxpapers`` command: list the reproductions and run them.
 
-Thin on purpose: parse the arguments, look the names up in the registry, call each
-``run(config, key, workdir)``, save and print its report. Exit status: 0 when every claim of every
-reproduction passed, 1 when any claim failed or a run raised, 2 on a usage error.
+Thin on purpose: parse the arguments, look the names up in the registry, run each reproduction's
+stages (:mod:`jaxpapers._stages`), save and print its report. Exit status: 0 when every claim of
+every reproduction passed, 1 when any claim failed or a run raised, 2 on a usage error.
+
+With ``--distributed`` the command first calls ``jax.distributed.initialize()`` (JAX detects
+SLURM, Open MPI, Kubernetes and Cloud TPU jobs itself, or reads ``JAX_COORDINATOR_ADDRESS``,
+``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``); every process runs the same program over the
+global device mesh, each keeps its own stage checkpoints, and only process 0 writes the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -82,7 +88,13 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the checkpoints in OUT/NAME/ckpt instead of starting afresh",
+        help="skip the stages finished in OUT/NAME/ckpt instead of starting afresh",
+    )
+    reproduce.add_argument(
+        "--distributed",
+        action="store_true",
+        help="call jax.distributed.initialize() first: one process per host of a multi-host "
+        "GPU/TPU job; process 0 writes the report",
     )
     return parser
 
@@ -98,11 +110,17 @@ def _resolve(names: Sequence[str], registry: Registry) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _is_writer() -> bool:
+    import jax
+
+    return jax.process_index() == 0
+
+
 def _prepare_workdir(out: Path, name: str, resume: bool) -> Path:
     workdir = out / name
     try:
         workdir.mkdir(parents=True, exist_ok=True)
-        probe = workdir / ".write-test"
+        probe = workdir / f".write-test-{os.getpid()}"
         probe.write_text("")
         probe.unlink()
     except OSError as error:
@@ -110,29 +128,45 @@ def _prepare_workdir(out: Path, name: str, resume: bool) -> Path:
             f"cannot write to --out {str(out)!r}: {error.strerror or error}"
         ) from None
     if not resume:
-        shutil.rmtree(workdir / "ckpt", ignore_errors=True)
+        shutil.rmtree(_ckpt_dir(workdir), ignore_errors=True)
     return workdir
+
+
+def _ckpt_dir(workdir: Path) -> Path:
+    import jax
+
+    if jax.process_count() == 1:
+        return workdir / "ckpt"
+    return workdir / "ckpt" / f"process_{jax.process_index()}"
 
 
 def _run_one(registry: Registry, name: str, args: argparse.Namespace, workdir: Path) -> bool:
     import jax
 
     entry = registry.get(name)
-    config = entry.config(args.mode)
     print(f"\n=== {name} ({args.mode}): {entry.title}", flush=True)
     start = time.perf_counter()
-    report = entry.run(config, jax.random.key(args.seed), workdir)
-    report.meta.setdefault("config", config)
+    report = entry.run(
+        args.mode,
+        jax.random.key(args.seed),
+        workdir,
+        resume=args.resume,
+        checkpoint_dir=_ckpt_dir(workdir),
+        show_progress=_is_writer(),
+    )
     report.meta.update(
         mode=args.mode,
         seed=args.seed,
         seconds=round(time.perf_counter() - start, 1),
         jax=jax.__version__,
         device=str(jax.devices()[0].device_kind),
+        num_devices=jax.device_count(),
+        num_processes=jax.process_count(),
     )
-    report.save(workdir)
-    print(report.table(), flush=True)
-    print(f"wrote {workdir / 'report.md'}", flush=True)
+    if _is_writer():
+        report.save(workdir)
+        print(report.table(), flush=True)
+        print(f"wrote {workdir / 'report.md'}", flush=True)
     return report.passed
 
 
@@ -148,6 +182,10 @@ def _list(registry: Registry) -> int:
 
 def _reproduce(registry: Registry, args: argparse.Namespace) -> int:
     names = _resolve(args.names, registry)
+    if args.distributed:
+        import jax
+
+        jax.distributed.initialize()
     if not names:
         print("no reproductions are registered yet; nothing to run")
         return EXIT_OK

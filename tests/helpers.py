@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,16 @@ def tree_equal(a: Any, b: Any) -> bool:
             map(_plain, jax.tree.leaves(a)), map(_plain, jax.tree.leaves(b)), strict=True
         )
     )
+
+
+def lapack_calls(compiled: Any) -> list[str]:
+    """The LAPACK custom-call targets in a compiled program (``jit(f).lower(...).compile()``).
+
+    Programs that batch small solves must have none: two LAPACK calls ready at once can
+    deadlock XLA:CPU's thread pool on 2 cores (see ``jaxpapers.linalg``).
+    """
+    text = compiled.as_text()
+    return sorted(set(re.findall(r'custom_call_target="(lapack[^"]*)"', text)))
 
 
 def _plain(leaf: Any) -> np.ndarray:

@@ -1,28 +1,15 @@
 """The `jaxpapers` command: listing, running, exit codes, output files and usage errors."""
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
-
-import pytest
+from pathlib import Path
 
 from jaxpapers import _registry, cli
 from jaxpapers._registry import Registry, Reproduction
-from jaxpapers.report import Claim, Report
-
-
-def _toy_run(passes: bool):
-    def run(config, key, workdir):
-        report = Report("toy", "toy title", workdir)
-        report.add(
-            Claim.at_least(
-                "c", "s", paper=1, provenance="P", measured=config, bound=1 if passes else 99
-            )
-        )
-        return report
-
-    return run
+from tests import toy_experiment
 
 
 def _registry_with(*entries):
@@ -30,23 +17,26 @@ def _registry_with(*entries):
 
 
 def _toy(name="toy", passes=True):
-    return Reproduction(
-        name, "toy title", "Doe 2026", quick=lambda: 2, full=lambda: 3, run=_toy_run(passes)
-    )
+    entry = dataclasses.replace(Reproduction.from_module(name, toy_experiment), name=name)
+    if passes:
+        return entry
+    failing = dataclasses.replace(toy_experiment.Scale.quick(), bound=99.0)
+    scale = type("FailingScale", (), {"quick": lambda: failing, "full": lambda: failing})
+    return dataclasses.replace(entry, scale=scale)
 
 
 def test_reproduce_writes_reports_and_exits_0(tmp_path, capsys):
     code = cli.main(["reproduce", "toy", "--out", str(tmp_path)], _registry_with(_toy()))
     assert code == 0
     data = json.loads((tmp_path / "toy" / "report.json").read_text())
-    assert data["passed"] and data["meta"]["mode"] == "quick" and data["meta"]["config"] == 2
+    assert data["passed"] and data["meta"]["mode"] == "quick" and data["meta"]["scale"]["n"] == 8
     assert (tmp_path / "toy" / "report.md").exists()
     assert "PASS" in capsys.readouterr().out
 
 
 def test_full_mode_uses_the_full_config(tmp_path):
     cli.main(["reproduce", "toy", "--full", "--out", str(tmp_path)], _registry_with(_toy()))
-    assert json.loads((tmp_path / "toy" / "report.json").read_text())["meta"]["config"] == 3
+    assert json.loads((tmp_path / "toy" / "report.json").read_text())["meta"]["scale"]["n"] == 64
 
 
 def test_a_failed_claim_exits_1(tmp_path):
@@ -58,10 +48,10 @@ def test_a_failed_claim_exits_1(tmp_path):
 
 
 def test_a_crashing_run_exits_1_and_others_still_run(tmp_path, capsys):
-    def crash(config, key, workdir):
+    def crash(key, scale, done):
         raise RuntimeError("boom")
 
-    broken = Reproduction("broken", "t", "p", quick=lambda: 1, full=lambda: 1, run=crash)
+    broken = dataclasses.replace(_toy("broken"), stages=(("crash", crash),))
     code = cli.main(
         ["reproduce", "broken", "toy", "--out", str(tmp_path)], _registry_with(broken, _toy())
     )
@@ -86,12 +76,29 @@ def test_unwritable_out_is_a_clear_error(tmp_path, capsys):
 
 
 def test_resume_keeps_checkpoints_and_a_fresh_run_clears_them(tmp_path):
-    stale = tmp_path / "toy" / "ckpt"
-    stale.mkdir(parents=True)
-    cli.main(["reproduce", "toy", "--resume", "--out", str(tmp_path)], _registry_with(_toy()))
-    assert stale.exists()
-    cli.main(["reproduce", "toy", "--out", str(tmp_path)], _registry_with(_toy()))
+    registry = _registry_with(_toy())
+    cli.main(["reproduce", "toy", "--out", str(tmp_path)], registry)
+    first = json.loads((tmp_path / "toy" / "report.json").read_text())
+    assert (tmp_path / "toy" / "ckpt").is_dir() and first["meta"]["resumed_stages"] == []
+    cli.main(["reproduce", "toy", "--resume", "--out", str(tmp_path)], registry)
+    resumed = json.loads((tmp_path / "toy" / "report.json").read_text())
+    assert resumed["meta"]["resumed_stages"] == ["draw", "shift"]
+    assert resumed["claims"] == first["claims"]
+    stale = tmp_path / "toy" / "ckpt" / "stale"
+    stale.mkdir()
+    cli.main(["reproduce", "toy", "--out", str(tmp_path)], registry)
     assert not stale.exists()
+    fresh = json.loads((tmp_path / "toy" / "report.json").read_text())
+    assert fresh["meta"]["resumed_stages"] == [] and fresh["claims"] == first["claims"]
+
+
+def test_resume_refuses_another_seeds_checkpoints(tmp_path, capsys):
+    registry = _registry_with(_toy())
+    cli.main(["reproduce", "toy", "--out", str(tmp_path)], registry)
+    code = cli.main(
+        ["reproduce", "toy", "--resume", "--seed", "3", "--out", str(tmp_path)], registry
+    )
+    assert code == 1 and "another seed or scale" in capsys.readouterr().err
 
 
 def test_list_shows_name_and_paper(capsys):
@@ -100,8 +107,11 @@ def test_list_shows_name_and_paper(capsys):
     assert "toy" in out and "Doe 2026" in out
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def _command(*args, cwd):
-    env = dict(os.environ, TQDM_DISABLE="1")
+    env = dict(os.environ, TQDM_DISABLE="1", PYTHONPATH=str(ROOT))  # test this checkout
     return subprocess.run(
         [sys.executable, "-m", "jaxpapers", *args],
         cwd=cwd,
@@ -119,19 +129,6 @@ def test_the_shipped_command_usage_errors(tmp_path):
     assert "--quick" in help_text and "--resume" in help_text
 
 
-def test_reproduce_all_on_the_shipped_registry_runs(tmp_path):
-    if _registry.BUILTIN:
-        pytest.skip("covered per method by test_quick_reproduction")
-    result = _command("reproduce", "all", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.parametrize("name", _registry.BUILTIN or ["(none)"])
-def test_quick_reproduction(name, tmp_path):
-    if name == "(none)":
-        pytest.skip("no method has landed yet")
-    result = _command("reproduce", name, "--quick", "--out", str(tmp_path), cwd=tmp_path)
-    report = json.loads((tmp_path / name / "report.json").read_text())
-    failed = [c["id"] for c in report["claims"] if not c["passed"]]
-    assert result.returncode == (1 if failed else 0), result.stderr[-3000:]
-    assert report["claims"], "a reproduction must check at least one claim"
+def test_the_shipped_list_names_every_builtin(tmp_path):
+    listing = _command("list", cwd=tmp_path).stdout
+    assert all(name in listing for name in _registry.BUILTIN)

@@ -1,20 +1,16 @@
-"""The registry finds entries by name and says which names it knows."""
+"""The registry finds reproductions by convention and says which names it knows."""
+
+import dataclasses
 
 import pytest
 
 from jaxpapers import _registry
 from jaxpapers._registry import Registry, Reproduction, UnknownReproductionError
+from tests import toy_experiment
 
 
 def _entry(name="toy"):
-    return Reproduction(
-        name,
-        "title",
-        "paper",
-        quick=lambda: "q",
-        full=lambda: "f",
-        run=lambda config, key, workdir: None,
-    )
+    return dataclasses.replace(Reproduction.from_module(name, toy_experiment), name=name)
 
 
 def test_register_get_and_list():
@@ -22,10 +18,21 @@ def test_register_get_and_list():
     assert registry.names() == ["b", "a"]
     assert registry.get("a").name == "a"
     assert "a" in registry and "c" not in registry and len(registry) == 2
-    assert registry.get("a").config("quick") == "q"
-    assert registry.get("a").config("full") == "f"
+    assert registry.get("a").config("quick") == toy_experiment.Scale.quick()
+    assert registry.get("a").config("full") == toy_experiment.Scale.full()
     with pytest.raises(ValueError, match="mode"):
         registry.get("a").config("medium")
+
+
+def test_from_module_reads_the_convention():
+    entry = Reproduction.from_module("toy", toy_experiment)
+    assert (entry.title, entry.paper) == ("toy title", "Doe 2026")
+    assert [stage.name for stage in entry.stages] == ["draw", "shift"]
+
+
+def test_a_module_missing_the_convention_is_named():
+    with pytest.raises(AttributeError, match="STAGES"):
+        Reproduction.from_module("bad", dataclasses)
 
 
 def test_unknown_name_lists_the_known_ones():
@@ -46,4 +53,6 @@ def test_shipped_registry_holds_only_real_methods():
     registry = _registry.default_registry()
     assert registry.names() == list(_registry.BUILTIN)
     for name in registry.names():
-        assert registry.get(name).name == name
+        entry = registry.get(name)
+        assert entry.name == name and entry.stages
+        entry.config("quick"), entry.config("full")

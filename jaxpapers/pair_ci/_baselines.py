@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from jaxpapers.pair_ci._linalg import cho_solve, cholesky
+from jaxpapers.linalg import cho_solve, cholesky
 
 __all__ = ["FisherZResult", "fisher_z_from_correlation", "fisher_z_test", "g_test"]
 

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxpapers._typing import PRNGKey
-from jaxpapers.pair_ci._linalg import cho_solve, cholesky, solve_upper
+from jaxpapers.linalg import cho_solve, cholesky, solve_upper
 from jaxpapers.pair_ci._types import Config, ImputationCache
 
 __all__ = [

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from jaxpapers._typing import PRNGKey
-from jaxpapers.pair_ci._linalg import cho_solve, cholesky, spd_solve
+from jaxpapers.linalg import cho_solve, cholesky, spd_solve
 from jaxpapers.pair_ci._types import Config
 
 __all__ = ["categorical_loss", "linear_loss", "rff_loss"]

@@ -1,4 +1,4 @@
-"""The plain-XLA Cholesky solves equal LAPACK's, and PAIR-CI programs contain no LAPACK calls."""
+"""The plain-XLA Cholesky, solves and least squares equal LAPACK's and compile without it."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,8 @@ import scipy.linalg
 import jax
 import jax.numpy as jnp
 
-import jaxpapers.pair_ci as pc
-from jaxpapers.pair_ci import _linalg
+from jaxpapers import linalg as _linalg
+from tests.helpers import lapack_calls
 
 
 def _spd(key, d, dtype):
@@ -49,15 +49,28 @@ def test_batched_solves_under_vmap_equal_one_at_a_time(key):
         np.testing.assert_allclose(batched[i], np.linalg.solve(a[i], b[i]), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("learner", ["linear", "rff"])
-def test_compiled_pair_ci_batch_has_no_lapack_custom_calls(key, learner):
-    # Two LAPACK calls ready at once deadlock XLA:CPU's 2-thread pool (module _linalg); the
-    # batched, symmetric PAIR-CI program must not contain any.
-    data = pc.simulate_confounder(key, 60, mechanism="mnar")
-    config = pc.Config(n_folds=3, n_imputations=2, imputation_sweeps=1, learner=learner)
-    tester = pc.pair_ci_tester(jax.random.key(1), data, config)
-    batched = jax.jit(jax.vmap(tester.pvalue, in_axes=(None, 0, 0, 0, 0)))
-    args = (jnp.array([0, 1]), jnp.array([1, 2]), jnp.array([[2], [3]]), jnp.ones((2, 1), bool))
-    text = batched.lower(tester.state, *args).compile().as_text()
-    assert 'custom_call_target="lapack' not in text
-    assert np.isfinite(np.asarray(batched(tester.state, *args))).all()
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lstsq_equals_numpy(key, enable_x64, weighted):
+    k1, k2, k3 = jax.random.split(key, 3)
+    x = jax.random.normal(k1, (50, 4), jnp.float64) * jnp.array([[1e-3, 1.0, 1e3, 5.0]])
+    y = jax.random.normal(k2, (50,), jnp.float64)
+    w = jax.random.uniform(k3, (50,), jnp.float64) if weighted else jnp.ones(50)
+    root = np.sqrt(np.asarray(w))
+    expected = np.linalg.lstsq(np.asarray(x) * root[:, None], np.asarray(y) * root, rcond=None)[0]
+    got = _linalg.lstsq(x, y, w if weighted else None)
+    np.testing.assert_allclose(got, expected, rtol=1e-8)
+    two = _linalg.lstsq(x, jnp.stack([y, 2 * y], axis=1))
+    np.testing.assert_allclose(two[:, 1], 2 * two[:, 0], rtol=1e-10)
+
+
+def test_lstsq_ridge_shrinks_toward_zero(key):
+    x = jax.random.normal(key, (30, 3))
+    y = x @ jnp.array([1.0, -1.0, 2.0])
+    norms = [float(jnp.linalg.norm(_linalg.lstsq(x, y, ridge=r))) for r in (0.0, 10.0, 1e3)]
+    assert norms[0] > norms[1] > norms[2]
+
+
+def test_no_lapack_call_in_batched_solves(key):
+    a = jax.vmap(lambda k: _spd(k, 5, jnp.float32))(jax.random.split(key, 4))
+    program = jax.jit(jax.vmap(_linalg.spd_solve)).lower(a, jnp.ones((4, 5))).compile()
+    assert lapack_calls(program) == []

@@ -1,4 +1,5 @@
-"""Test harness: 8 fake CPU devices, strict dtype promotion, explicit keys.
+"""Test harness for tests/ and the doctests in jaxpapers/: 8 fake CPU devices, strict dtype
+promotion, rank promotion raises, explicit keys.
 
 The device count must be set before the first JAX computation, so it happens at import time.
 """

@@ -1,9 +1,9 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
-"""Cholesky factor and solves for the small SPD systems of PAIR-CI, in plain XLA operations.
+"""Cholesky factor and solves for small SPD systems, in plain XLA operations.
 
-Every fit of a PAIR-CI run (imputer draws, ridge and logistic learners, Fisher-z) solves a
-d × d symmetric positive-definite system with d ≤ ~100, thousands of them at once under ``vmap``.
-``jnp.linalg`` hands those to LAPACK custom calls that, on CPU, split the batch over XLA's
+Methods that batch many small fits (PAIR-CI's imputer draws and learners, cross-fitted
+regressions, Newton steps of logistic and tilting models) solve d × d symmetric positive-definite
+systems with d ≤ ~100, thousands of them at once under ``vmap``. ``jnp.linalg`` hands those to
+LAPACK custom calls that, on CPU, split the batch over XLA's
 intra-op thread pool and block until it finishes. When two such calls are ready at once (the
 null and the full model, both directions of a symmetric test) each blocks a pool thread
 waiting for work that no free thread is left to run, and on a 2-core machine the program never
@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-__all__ = ["cho_solve", "cholesky", "solve_lower", "solve_upper", "spd_solve"]
+__all__ = ["cho_solve", "cholesky", "lstsq", "solve_lower", "solve_upper", "spd_solve"]
 
 
 def cholesky(a: Float[Array, "d d"]) -> Float[Array, "d d"]:
@@ -76,3 +76,36 @@ def spd_solve(a: Float[Array, "d d"], b: Float[Array, "d ..."]) -> Float[Array, 
     matrix = b if b.ndim == 2 else b[:, None]
     x = cho_solve(cholesky(a), matrix)
     return x if b.ndim == 2 else x[:, 0]
+
+
+def lstsq(
+    design: Float[Array, "n p"],
+    target: Float[Array, "n ..."],
+    weights: Float[Array, " n"] | None = None,
+    ridge: float | Float[Array, ""] = 0.0,
+) -> Float[Array, "p ..."]:
+    """(Weighted, ridge-regularised) least squares through the normal equations.
+
+    β = (Xᵀ W X + λ I)⁻¹ Xᵀ W y, solved by :func:`spd_solve`. Columns are scaled to unit
+    root-mean-square before the solve (and β scaled back), so that columns of very different
+    magnitudes do not square the condition number's damage; ``ridge`` acts on the scaled
+    columns. Suited to the small, well-posed systems of batched fits (p ≪ n); for
+    ill-conditioned designs prefer a QR or SVD solver.
+
+    Args:
+        design: X, (n, p).
+        target: y, (n,) or (n, k).
+        weights: W's diagonal, (n,); ones by default.
+        ridge: λ ≥ 0.
+
+    Returns:
+        β, (p,) or (p, k).
+    """
+    w = jnp.ones(design.shape[0], design.dtype) if weights is None else weights
+    scale = jnp.sqrt(jnp.mean(design**2, axis=0))
+    scale = jnp.where(scale > 0, scale, jnp.ones_like(scale))
+    scaled = design / scale[None, :]
+    gram = (scaled * w[:, None]).T @ scaled + ridge * jnp.eye(design.shape[1], dtype=design.dtype)
+    moment = (scaled * w[:, None]).T @ target
+    beta = spd_solve(gram, moment)
+    return beta / (scale if beta.ndim == 1 else scale[:, None])
