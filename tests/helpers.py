@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,3 +59,39 @@ def _plain(leaf: Any) -> np.ndarray:
 
 def _is_float(x: np.ndarray) -> bool:
     return np.issubdtype(x.dtype, np.inexact)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reproduce(name: str, out: Path, *args: str, timeout: int = 900) -> tuple[int, dict]:
+    """Run ``jaxpapers reproduce NAME --quick --out OUT ARGS`` on this checkout in a subprocess.
+
+    Returns the exit code and the parsed ``report.json``.
+    """
+    env = dict(os.environ, TQDM_DISABLE="1", PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "jaxpapers", "reproduce", name, "--quick", "--out", str(out)]
+    result = subprocess.run(
+        [*command, *args], env=env, cwd=out, capture_output=True, text=True, timeout=timeout
+    )
+    path = Path(out) / name / "report.json"
+    assert path.exists(), result.stderr[-4000:]
+    return result.returncode, json.loads(path.read_text())
+
+
+def check_reproduction(
+    code: int, report: dict, must_pass: Iterable[str], optional: Iterable[str] = ()
+) -> None:
+    """The named claims passed (``optional`` ones may instead be skipped for a missing wheel),
+    every claim has one of the four provenances, and the exit code agrees with the verdicts."""
+    verdicts = {c["id"]: c["verdict"] for c in report["claims"]}
+    optional = set(optional)
+    for claim_id in must_pass:
+        allowed = ("pass", "skipped") if claim_id in optional else ("pass",)
+        assert verdicts.get(claim_id) in allowed, (claim_id, verdicts.get(claim_id), verdicts)
+    skipped = {cid for cid, v in verdicts.items() if v == "skipped"}
+    assert skipped <= optional, f"claims skipped without being optional: {skipped - optional}"
+    assert all(
+        c["provenance"] in ("paper", "planted", "derived", "reference") for c in report["claims"]
+    )
+    assert code == (1 if "fail" in verdicts.values() else 0), (code, verdicts)
