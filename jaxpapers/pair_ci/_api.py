@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """Public entry points: one PAIR-CI test, and the CI testers that :func:`pc` batches.
 
 A :class:`CITest` bundles a pure per-test function ``pvalue(state, x, y, cond_set, cond_mask)``

@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """Classical CI tests used as baselines and oracles: Fisher-z and the G-test.
 
 Fisher-z (complete continuous data): r = partial correlation of X and Y given S from the inverse

@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """Discrete Bayesian networks: our BIF parser, the HAILFINDER file, ancestral sampling, MNAR.
 
 HAILFINDER (Abramson et al. 1996; 56 variables, 66 edges) ships inside the ``pgmpy`` wheel as

@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """Simulated data of spec §6.2: the confounder design, random DAGs, and missingness.
 
 Columns of :func:`simulate_confounder` are ``[Y, X, Z, W_1..W_q]``; the tested hypothesis is

@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """Graphs on the host: v-structures, Meek's rules, the CPDAG of a DAG, and structural distances.
 
 A partially directed graph is a ``(p, p)`` 0/1 matrix of edge marks: ``g[i, j] = 1`` and

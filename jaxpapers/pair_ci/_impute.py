@@ -15,7 +15,6 @@ Because the imputations do not depend on the tested (x, y, S), the K × m comple
 computed once per data set (:func:`impute_folds`) and shared by all tests of a PC run.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
 import functools

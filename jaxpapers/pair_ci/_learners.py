@@ -13,7 +13,6 @@ model and for every imputation of a fold (common random numbers, spec §3 step 3
   factor for all steps; log-loss with probabilities clipped at 1e-15 (citest).
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
 import jax

@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """The PC-stable algorithm with every CI test of a level run as one batched (vmapped, sharded) call.
 
 Level ℓ = 0, 1, ..., ``max_cond_set_size``: with the adjacencies frozen at the start of the level

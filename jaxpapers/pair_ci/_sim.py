@@ -1,4 +1,3 @@
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 """Simulation studies shared by the reproduction, the tests and the notebook.
 
 * :func:`calibration_pvalues`: p-values of PAIR-CI and impute-then-Fisher-z on ``reps``

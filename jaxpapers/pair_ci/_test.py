@@ -17,7 +17,6 @@ Reference: Robinson & Lall (2026), PAIR-CI, arXiv:2605.04838; the estimator foll
 ``MIDASverse/citest`` (``_run_mi_crossfit``) applied to the PAIR-CI hypothesis.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
 import jax

@@ -1,6 +1,5 @@
 """Configuration and result types of PAIR-CI and the PC algorithm."""
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
 import dataclasses

@@ -19,7 +19,6 @@ References:
     Biometrika 86(4), 948–955.
 """
 
-# ruff: noqa: F722  (jaxtyping shape strings are not Python expressions)
 from __future__ import annotations
 
 from typing import NamedTuple
