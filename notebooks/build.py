@@ -3,6 +3,7 @@
 Usage: ``python notebooks/build.py [NAME ...]`` (needs the ``notebooks`` extra).
 """
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def main(names):
         subprocess.run(
             ["jupytext", "--to", "ipynb", "--execute", "--set-kernel", "python3", str(script)],
             check=True,
+            env=dict(os.environ, PYTHONPATH=str(HERE.parent)),  # this checkout's jaxpapers
         )
 
 

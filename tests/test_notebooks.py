@@ -15,7 +15,8 @@ SCRIPTS = sorted(p for p in NOTEBOOKS.glob("*.py") if p.name != "build.py")
 def test_notebook_runs(script, tmp_path):
     if script is None:
         pytest.skip("no notebook has landed yet")
-    env = dict(os.environ, MPLBACKEND="Agg", TQDM_DISABLE="1")
+    root = str(NOTEBOOKS.parent)  # run this checkout's jaxpapers, whatever is installed
+    env = dict(os.environ, MPLBACKEND="Agg", TQDM_DISABLE="1", PYTHONPATH=root)
     env.pop("JAXPAPERS_FULL", None)
     result = subprocess.run(
         [sys.executable, str(script)],
