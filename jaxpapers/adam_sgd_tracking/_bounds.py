@@ -143,7 +143,7 @@ def adam_tracking_bound(
     coordinate) [D]; the preconditioner perturbation ``G^4 q_+^4 (1-beta2)/(q_-^2 mu^2)`` as
     quoted by the summary [S]. It does not vanish as sigma -> 0 and grows like ``eps^-4``: with
     optax's default ``eps = 1e-8`` the bound is valid but vacuous, and even with ``eps = 1`` it
-    lies about 1e9 above the simulated error on the spec's problems: a faithful container for
+    lies about 7e8 above the simulated error on the reproduction's problem: a faithful container for
     the paper's structure, not a numerical prediction (the reproduction reports the ratio).
 
     Args:
