@@ -12,9 +12,6 @@ import numpy as np
 
 import jax
 
-jax.config.update("jax_num_cpu_devices", 2)
-jax.config.update("jax_cpu_collectives_implementation", "gloo")
-
 
 def problem_and_grid():
     """The problem and grid both the workers and the one-process reference run."""
@@ -32,6 +29,9 @@ SEED = 5
 
 
 def main(port: str, process_id: int, out: str) -> None:
+    # set here, not at import: the test process imports this module for problem_and_grid
+    jax.config.update("jax_num_cpu_devices", 2)
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(f"127.0.0.1:{port}", num_processes=2, process_id=process_id)
     import jaxpapers.adam_sgd_tracking as ast
     from jaxpapers import _mesh

@@ -86,7 +86,7 @@ def tuned_floor(
         >>> from jaxpapers.adam_sgd_tracking import quadratic_tracking
         >>> problem = quadratic_tracking(jnp.ones(2), 1.0, 0.1)
         >>> tuned = tuned_floor(jax.random.key(0), problem, "sgd", np.array([1e-3, 0.3, 3.0]),
-        ...                     num_steps=400, num_seeds=4, discard=200, eval_seeds=4)
+        ...                     num_steps=400, num_seeds=4, discard=200)
         >>> tuned.best_step, bool(np.isinf(tuned.floors[2]))  # alpha = 3 diverges
         (0.3, True)
     """

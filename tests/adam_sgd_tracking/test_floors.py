@@ -254,6 +254,7 @@ def test_sgd_floor_is_infinite_when_sgd_diverges():
     assert jax.numpy.isfinite(ast.sgd_floor(1.0, 1.0, 1.0, 0.1))
 
 
+@pytest.mark.slow
 def test_optimal_step_is_optimal_in_simulation(key):
     """sgd_optimal_step minimises the simulated floor too: at alpha*, alpha*/3 and 3 alpha*
     (same seeds), alpha* is best and its floor matches sgd_floor(alpha*) within 4 SE."""
