@@ -36,20 +36,20 @@ from jaxpapers.adam_sgd_tracking._simulate import init as init
 from jaxpapers.adam_sgd_tracking._simulate import simulate as simulate
 from jaxpapers.adam_sgd_tracking._simulate import step as step
 from jaxpapers.adam_sgd_tracking._simulate import track as track
-from jaxpapers.adam_sgd_tracking._study import BurnIn as BurnIn
-from jaxpapers.adam_sgd_tracking._study import TunedFloor as TunedFloor
 from jaxpapers.adam_sgd_tracking._study import adam_step_ratios as adam_step_ratios
 from jaxpapers.adam_sgd_tracking._study import adversarial_stream as adversarial_stream
 from jaxpapers.adam_sgd_tracking._study import hetero_noise as hetero_noise
 from jaxpapers.adam_sgd_tracking._study import measure_burn_in as measure_burn_in
 from jaxpapers.adam_sgd_tracking._study import stationarity_gap as stationarity_gap
 from jaxpapers.adam_sgd_tracking._study import tuned_floor as tuned_floor
+from jaxpapers.adam_sgd_tracking._types import BurnIn as BurnIn
 from jaxpapers.adam_sgd_tracking._types import Config as Config
 from jaxpapers.adam_sgd_tracking._types import Hyperparams as Hyperparams
 from jaxpapers.adam_sgd_tracking._types import OptimalStep as OptimalStep
 from jaxpapers.adam_sgd_tracking._types import SimulationResult as SimulationResult
 from jaxpapers.adam_sgd_tracking._types import TrackInfo as TrackInfo
 from jaxpapers.adam_sgd_tracking._types import TrackState as TrackState
+from jaxpapers.adam_sgd_tracking._types import TunedFloor as TunedFloor
 from jaxpapers.adam_sgd_tracking._types import hyperparameter_grid as hyperparameter_grid
 
 

@@ -4,7 +4,6 @@ Thin compositions of :func:`simulate` and the theory functions, reused by the ex
 notebook and the tests.
 """
 
-from typing import NamedTuple
 
 import numpy as np
 
@@ -16,11 +15,15 @@ from jaxtyping import Array, Float
 from jaxpapers import stats
 from jaxpapers._typing import PRNGKey
 from jaxpapers.adam_sgd_tracking._simulate import simulate
-from jaxpapers.adam_sgd_tracking._types import Hyperparams, hyperparameter_grid
+from jaxpapers.adam_sgd_tracking._types import (
+    BurnIn,
+    Hyperparams,
+    TunedFloor,
+    hyperparameter_grid,
+)
 
 __all__ = [
     "HETERO_NOISE",
-    "TunedFloor",
     "adversarial_stream",
     "adam_step_ratios",
     "hetero_noise",
@@ -36,25 +39,6 @@ def hetero_noise(dim: int = 10) -> np.ndarray:
 
 
 HETERO_NOISE = hetero_noise()
-
-
-class TunedFloor(NamedTuple):
-    """Floors over a step-size grid and the tuned (smallest) one.
-
-    Attributes:
-        floors: mean floor over seeds per step size (``inf`` where a run diverged).
-        stderr: standard error over seeds per step size (``stats.mean_se``).
-        best: the floor of the tuned step size; best_stderr: its standard error; best_step:
-            the tuned step size. With ``eval_seeds`` these come from fresh seeds.
-        per_seed: the floors of every seed behind ``best``.
-    """
-
-    floors: np.ndarray
-    stderr: np.ndarray
-    best: float
-    best_stderr: float
-    best_step: float
-    per_seed: np.ndarray
 
 
 def tuned_floor(
@@ -106,14 +90,6 @@ def tuned_floor(
         chosen = np.asarray(fresh.floor[0], dtype=np.float64)
     mean, se = (float(x) for x in stats.mean_se(chosen))
     return TunedFloor(floors, stderr, mean, se, best_step, chosen)
-
-
-class BurnIn(NamedTuple):
-    """Mean error curve of a burn-in run and the first block end below the level."""
-
-    steps: np.ndarray
-    errors: np.ndarray
-    burn_in: int
 
 
 def measure_burn_in(

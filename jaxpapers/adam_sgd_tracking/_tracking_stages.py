@@ -28,8 +28,8 @@ from jaxpapers.adam_sgd_tracking._bounds import noise_drift_crossover
 from jaxpapers.adam_sgd_tracking._floors import sgd_floor
 from jaxpapers.adam_sgd_tracking._problems import quadratic_tracking
 from jaxpapers.adam_sgd_tracking._simulate import simulate
-from jaxpapers.adam_sgd_tracking._study import HETERO_NOISE, TunedFloor, tuned_floor
-from jaxpapers.adam_sgd_tracking._types import Hyperparams
+from jaxpapers.adam_sgd_tracking._study import HETERO_NOISE, tuned_floor
+from jaxpapers.adam_sgd_tracking._types import Hyperparams, TunedFloor
 from jaxpapers.report import Claim
 
 __all__ = [

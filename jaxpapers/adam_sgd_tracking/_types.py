@@ -15,12 +15,14 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from jaxpapers import _validate
 
 __all__ = [
+    "BurnIn",
     "Config",
     "Hyperparams",
     "OptimalStep",
     "SimulationResult",
     "TrackInfo",
     "TrackState",
+    "TunedFloor",
     "hyperparameter_grid",
 ]
 
@@ -179,3 +181,30 @@ class OptimalStep(NamedTuple):
     floor: Float[Array, ""]
     converged: Bool[Array, ""]
     num_steps: Int[Array, ""]
+
+
+class TunedFloor(NamedTuple):
+    """Floors over a step-size grid and the tuned (smallest) one.
+
+    Attributes:
+        floors: mean floor over seeds per step size (``inf`` where a run diverged).
+        stderr: standard error over seeds per step size (``stats.mean_se``).
+        best: the floor of the tuned step size; best_stderr: its standard error; best_step:
+            the tuned step size. With ``eval_seeds`` these come from fresh seeds.
+        per_seed: the floors of every seed behind ``best``.
+    """
+
+    floors: np.ndarray
+    stderr: np.ndarray
+    best: float
+    best_stderr: float
+    best_step: float
+    per_seed: np.ndarray
+
+
+class BurnIn(NamedTuple):
+    """Mean error curve of a burn-in run and the first block end below the level."""
+
+    steps: np.ndarray
+    errors: np.ndarray
+    burn_in: int
