@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jaxpapers import _registry, cli
 from jaxpapers._registry import Registry, Reproduction
+from jaxpapers._stages import Stage
 from tests import toy_experiment
 
 
@@ -51,7 +52,7 @@ def test_a_crashing_run_exits_1_and_others_still_run(tmp_path, capsys):
     def crash(key, scale, done):
         raise RuntimeError("boom")
 
-    broken = dataclasses.replace(_toy("broken"), stages=(("crash", crash),))
+    broken = dataclasses.replace(_toy("broken"), stages=(Stage("crash", crash),))
     code = cli.main(
         ["reproduce", "broken", "toy", "--out", str(tmp_path)], _registry_with(broken, _toy())
     )

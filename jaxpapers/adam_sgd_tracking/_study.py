@@ -4,7 +4,6 @@ Thin compositions of :func:`simulate` and the theory functions, reused by the ex
 notebook and the tests.
 """
 
-
 import numpy as np
 
 import jax
