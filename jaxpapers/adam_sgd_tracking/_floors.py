@@ -153,7 +153,7 @@ def sgd_burn_in(
     (real-valued; the first integer step at or past the level is ``ceil(t)``).
     """
     floor = sgd_floor(alpha, h, sigma, delta)
-    return jnp.log((e0_sq - floor) / (kappa * floor)) / (-2 * jnp.log1p(-alpha * h))
+    return jnp.log((e0_sq - floor) / (kappa * floor)) / (-2 * jnp.log1p(-jnp.asarray(alpha) * h))
 
 
 def burn_in_time(errors: Float[ArrayLike, " t"], level: Scalar) -> Array:
