@@ -118,7 +118,8 @@ def sgd_error_recursion(
 
     Args:
         alphas: the step size of each step, shape (T,).
-        h, sigma: curvatures and noise scales, shape (d,) or scalars.
+        h: curvatures, shape (d,) or a scalar.
+        sigma: noise scales, shape (d,) or a scalar.
         delta: total drift per step.
         e0_sq: squared initial error per coordinate (zero-mean random starts included).
 
