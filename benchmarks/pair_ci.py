@@ -69,8 +69,8 @@ def main():
     fz_rows = np.array([rng.choice(P, 4, replace=False) for _ in range(1000)], np.int32)
     fz_x, fz_y = jnp.asarray(fz_rows[:, 0]), jnp.asarray(fz_rows[:, 1])
     fz_s, fz_m = jnp.asarray(fz_rows[:, 2:]), jnp.ones((1000, 2), bool)
-    fz_batched = jax.jit(jax.vmap(fz_state.pvalue, in_axes=(None, 0, 0, 0, 0)))
-    fz_single = jax.jit(fz_state.pvalue)
+    fz_batched = jax.jit(jax.vmap(fz_state.fn, in_axes=(None, 0, 0, 0, 0)))
+    fz_single = jax.jit(fz_state.fn)
 
     def fz_loop():
         return [fz_single(fz_state.state, fz_x[t], fz_y[t], fz_s[t], fz_m[t]) for t in range(1000)]
@@ -84,8 +84,8 @@ def main():
     cfg = pc.Config(n_folds=5, n_imputations=5, learner="rff")
     tester = pc.pair_ci_tester(jax.random.key(2), nonlin_missing, cfg)
     mesh = _mesh.make_mesh()
-    batched = _mesh.sharded_vmap(tester.pvalue, mesh, in_axes=(None, 0, 0, 0, 0))
-    single = jax.jit(tester.pvalue)
+    batched = _mesh.sharded_vmap(tester.fn, mesh, in_axes=(None, 0, 0, 0, 0))
+    single = jax.jit(tester.fn)
     pairs = [(i, j) for i in range(P) for j in range(P) if i != j]  # 56 tests
     xs = jnp.array([i for i, _ in pairs], jnp.int32)
     ys = jnp.array([j for _, j in pairs], jnp.int32)
