@@ -93,10 +93,15 @@ def pair_ci_test(
     Args:
         key: randomness of folds, imputations, permutations and learners.
         data: ``(n, p)`` floats, NaN = missing; discrete columns hold codes 0..C−1.
-        x: candidate variable index (an integer); y: target variable index.
+        x: candidate variable index (an integer).
+        y: target variable index.
         cond_set: conditioning-set indices (may be empty).
-        n_imputations, n_folds, learner: shortcuts for the :class:`Config` fields of the same
-            names (ignored when ``config`` is given).
+        n_imputations: m, completed data sets per fold (shortcut for the :class:`Config` field;
+            ignored when ``config`` is given).
+        n_folds: K, cross-fitting folds (shortcut for the :class:`Config` field; ignored when
+            ``config`` is given).
+        learner: ``"linear"``, ``"rff"`` or ``"categorical"`` (shortcut for the
+            :class:`Config` field; ignored when ``config`` is given).
         config: full settings.
         cardinalities: states per column when the data are discrete (``learner="categorical"``).
 

@@ -61,21 +61,28 @@ class Scale:
     Attributes:
         calibration_ns: sample sizes of the MNAR calibration study.
         calibration_reps: replications per sample size.
-        power_n, power_reps: the alternative (β = 0.25, MNAR).
-        folds, imputations: K and m of PAIR-CI in the calibration and power studies.
+        power_n: sample size of the power study (the alternative β = 0.25, MNAR).
+        power_reps: replications of the power study.
+        folds: K of PAIR-CI in the calibration and power studies.
+        imputations: m of PAIR-CI in the calibration and power studies.
         linear: (p, n, graphs) of the linear PC study (spec C7: 10 variables, n = 2000,
             10 graphs).
-        linear_folds, linear_imputations: K and m of PAIR-CI there (spec C7: 10 and 10).
+        linear_folds: K of PAIR-CI in the linear PC study (spec C7: 10).
+        linear_imputations: m of PAIR-CI in the linear PC study (spec C7: 10).
         nonlinear: (p, n, graphs) of each non-linear PC study.
-        nonlinear_folds, nonlinear_imputations: K and m of PAIR-CI (RFF learner) there.
+        nonlinear_folds: K of PAIR-CI (RFF learner) in the non-linear PC studies.
+        nonlinear_imputations: m of PAIR-CI (RFF learner) in the non-linear PC studies.
         diagnose: also run PAIR-CI on the complete data of the non-linear graphs (separates
             its power from the effect of missingness; doubles that stage's cost).
         max_cond_set_size: PC's largest conditioning set on random graphs.
         hailfinder_nodes: keep at most this many HAILFINDER variables, closed under taking
             parents (an ancestral set: the kept variables' true DAG is the induced subgraph);
             None keeps all 56.
-        hailfinder_n, hailfinder_datasets, hailfinder_folds, hailfinder_imputations,
-        hailfinder_max_cond: the HAILFINDER study.
+        hailfinder_n: rows of each HAILFINDER data set.
+        hailfinder_datasets: HAILFINDER data sets (the claim's standard error is over them).
+        hailfinder_folds: K of PAIR-CI on HAILFINDER.
+        hailfinder_imputations: m of PAIR-CI on HAILFINDER.
+        hailfinder_max_cond: PC's largest conditioning set on HAILFINDER.
         hailfinder_logistic_steps: cap on the MM steps of each multinomial logistic fit there
             (``Config.logistic_steps``); the fits that stop at the cap are counted in the note.
     """
