@@ -10,8 +10,8 @@ The calibration (spec §3.4, proposed) re-runs the whole pipeline on data withou
     S_b: the same clustering (algorithm, K, settings) and statistic on a draw of n points
     P_cal = (1 + #{b : S_b ≥ S_obs}) / (1 + B)
 
-The replicates run one after another (``lax.map``), each vmapped over its n points; memory is
-O(n²) whatever B is.
+The observed data and the replicates run one after another (``lax.map``), each vmapped over
+its n points; memory is O(n²) whatever B is.
 """
 
 from __future__ import annotations
@@ -55,24 +55,32 @@ def null_model(key: PRNGKey, X: Float[Array, "n d"], K: int, config: Config):
 
 
 def calibrated_unchecked(key, X, K: int, algo: str, num_null: int, config: Config) -> Calibrated:
-    """:func:`calibrated_pvalue` without input checks."""
-    key_obs, key_fit, key_null = jax.random.split(key, 3)
-    observed, fit, tests = statistic(key_obs, X, K, algo, config)
+    """:func:`calibrated_pvalue` without input checks.
+
+    The observed data are item 0 of the same ``lax.map`` as the B null draws, so the
+    clustering and the tests are compiled once.
+    """
+    key_fit, key_data = jax.random.split(key)
     mixture, fit_converged = null_model(key_fit, X, K, config)
 
-    def replicate(k):
+    def one(inputs):
+        k, observed = inputs
         key_draw, key_cluster = jax.random.split(k)
-        draw = sample_mixture(key_draw, mixture, X.shape[0])
-        value, replicate_fit, _ = statistic(key_cluster, draw, K, algo, config)
-        return value, replicate_fit.converged
+        data = jnp.where(observed, X, sample_mixture(key_draw, mixture, X.shape[0]))
+        value, fit, tests = statistic(key_cluster, data, K, algo, config)
+        return value, fit.converged, tests.pvalue, fit.labels
 
-    null, converged = jax.lax.map(replicate, jax.random.split(key_null, num_null))
+    is_observed = jnp.arange(num_null + 1) == 0
+    values, converged, pvalues, labels = jax.lax.map(
+        one, (jax.random.split(key_data, num_null + 1), is_observed)
+    )
     return Calibrated(
-        pvalue=resampling_pvalue(observed, null),
-        statistic=observed,
-        null_statistics=null,
-        integrated=combine(tests.pvalue, config.rule),
-        converged=fit.converged & fit_converged & jnp.all(converged),
+        pvalue=resampling_pvalue(values[0], values[1:]),
+        statistic=values[0],
+        null_statistics=values[1:],
+        integrated=combine(pvalues[0], config.rule),
+        converged=fit_converged & jnp.all(converged),
+        labels=labels[0],
     )
 
 
@@ -102,7 +110,7 @@ def calibrated_pvalue(
 
     Returns:
         :class:`Calibrated` (``pvalue``, ``statistic``, ``null_statistics``, ``integrated``,
-        ``converged``).
+        ``converged``, and the tested partition ``labels``).
 
     >>> import jax
     >>> from jaxpapers.grb_clustering import simulate, standardise

@@ -119,7 +119,7 @@ def gmm(
 
     def one(k):
         start = kmeans(k, X, K, 1, kmeans_steps).labels
-        resp = (start[:, None] == jnp.arange(K)[None, :]).astype(X.dtype)
+        resp = (start[:, None] == jnp.arange(K, dtype=start.dtype)[None, :]).astype(X.dtype)
         return _em(X, resp, max_steps, tol, reg)
 
     fits = jax.vmap(one)(jax.random.split(key, restarts))

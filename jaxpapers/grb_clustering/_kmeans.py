@@ -56,7 +56,8 @@ def kmeans_plus_plus(key: PRNGKey, X: Float[Array, "n d"], K: int) -> Float[Arra
 
 
 def _update(X, labels, centers):
-    onehot = (labels[:, None] == jnp.arange(centers.shape[0])[None, :]).astype(X.dtype)
+    ks = jnp.arange(centers.shape[0], dtype=labels.dtype)
+    onehot = (labels[:, None] == ks[None, :]).astype(X.dtype)
     counts = jnp.sum(onehot, axis=0)
     means = (onehot.T @ X) / jnp.maximum(counts, 1.0)[:, None]
     return jnp.where(counts[:, None] > 0, means, centers)

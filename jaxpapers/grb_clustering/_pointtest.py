@@ -185,6 +185,7 @@ def _ks_pvalue(within, other, group_end, n_w, n_b):
     return jnp.clip(jnp.exp(exponent), 0.0, 1.0)
 
 
+@functools.partial(jax.jit, static_argnames=("between", "test", "num_clusters"))
 def point_tests(
     X: Float[Array, "n d"],
     labels: Int[Array, " n"],
@@ -195,7 +196,7 @@ def point_tests(
 ) -> PointTests:
     """p_i and AUC_i of every point (no input checks; see :func:`point_pvalues`).
 
-    Jit- and vmap-friendly: ``between``, ``test`` and ``num_clusters`` (needed for
+    Jitted, and vmap-friendly: ``between``, ``test`` and ``num_clusters`` (needed for
     ``between="nearest"``) are static. Points alone in their cluster get p = 1, AUC = 0.5.
     The default (``"all"``, ``"mwu"``) needs one integer sort per point and no prefix scans.
     """
@@ -278,9 +279,5 @@ def point_pvalues(
     num_clusters = _check_labels(labels, X.shape[0], num_clusters)
     if between == "nearest" and num_clusters is None:
         raise ValueError("num_clusters must be given for between='nearest' under jit, got None")
-    return _pvalues_jit(X, jnp.asarray(labels), between, test, num_clusters)
-
-
-@functools.partial(jax.jit, static_argnums=(2, 3, 4))
-def _pvalues_jit(X, labels, between, test, num_clusters):
+    labels = jnp.asarray(labels)
     return point_tests(X, labels, between=between, test=test, num_clusters=num_clusters).pvalue

@@ -29,7 +29,9 @@ def step_key(key: PRNGKey, K: int) -> PRNGKey:
     return jax.random.fold_in(key, K)
 
 
-def stepwise_k(pvalues: Float[ArrayLike, " m"], alpha: float) -> Int[Array, ""]:
+def stepwise_k(
+    pvalues: Float[ArrayLike, " m"], alpha: float | Float[ArrayLike, ""]
+) -> Int[Array, ""]:
     """K̂ from P(2), P(3), … (NaN after the step that stopped): the rule of the module docstring.
 
     >>> int(stepwise_k(jnp.array([0.01, 0.40, jnp.nan]), 0.05))
@@ -48,7 +50,7 @@ def select_k(
     X: Float[ArrayLike, "n d"],
     algo: str = "kmeans",
     k_max: int = 5,
-    alpha: float = 0.05,
+    alpha: float | Float[ArrayLike, ""] = 0.05,
     *,
     num_null: int = 99,
     config: Config | None = None,

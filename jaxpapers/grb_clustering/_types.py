@@ -150,6 +150,7 @@ class Calibrated(NamedTuple):
             clusters were found on the same data, so it is far too small: spec §0).
         converged: the observed clustering, the null fit and every replicate's clustering
             converged.
+        labels: ``(n,)`` the observed K-partition that was tested.
     """
 
     pvalue: Float[Array, ""]
@@ -157,6 +158,7 @@ class Calibrated(NamedTuple):
     null_statistics: Float[Array, " B"]
     integrated: Combined
     converged: Bool[Array, ""]
+    labels: Int[Array, " n"]
 
 
 class Selection(NamedTuple):
