@@ -112,10 +112,10 @@ def calibrated_pvalue(
         :class:`Calibrated` (``pvalue``, ``statistic``, ``null_statistics``, ``integrated``,
         ``converged``, and the tested partition ``labels``).
 
-    >>> import jax
-    >>> from jaxpapers.grb_clustering import simulate, standardise
-    >>> X, _ = simulate(jax.random.key(0), 60, "two_clusters")
-    >>> result = calibrated_pvalue(jax.random.key(1), standardise(X), 2, num_null=9)
+    >>> key_a, key_b = jax.random.split(jax.random.key(0))
+    >>> blob = jax.random.normal(key_a, (30, 2))  # two blobs 6 SDs apart, 30 points each
+    >>> X = jnp.concatenate([blob, 6.0 + jax.random.normal(key_b, (30, 2))])
+    >>> result = calibrated_pvalue(jax.random.key(1), X, 2, num_null=9)
     >>> round(float(result.pvalue), 2), bool(result.integrated.pvalue < 1e-5)
     (0.1, True)
     """

@@ -111,7 +111,7 @@ def log_features(raw: Float[ArrayLike, "n 9"], variables: str = "3var") -> Float
 
     >>> raw = np.array([[0.1, 0.24, 7.8e-9, 2.3e-8, 1.0e-7, 8.4e-8, 2.41, 1.80, 0.58]])
     >>> log_features(raw).round(3).tolist()
-    [[-0.62, -6.656, 0.491]]
+    [[-0.62, -6.668, 0.511]]
     """
     _validate.check_choice("variables", variables, VARIABLES)
     raw = np.asarray(raw, dtype=np.float64)

@@ -62,7 +62,7 @@ def test_gaussian_log_density_is_numpyros_and_scipys(enable_x64):
     a = jax.random.normal(key_a, (3, 3))
     covariance = a @ a.T + 0.5 * jnp.eye(3)
     mean = jnp.array([0.3, -1.0, 2.0])
-    ours = gaussian_log_density(X, mean, linalg.cholesky(covariance))
+    ours = jax.jit(gaussian_log_density)(X, mean, jax.jit(linalg.cholesky)(covariance))
     with jax.numpy_rank_promotion("allow"):  # numpyro broadcasts loc against the batch
         numpyro = dist.MultivariateNormal(mean, covariance_matrix=covariance).log_prob(X)
     np.testing.assert_allclose(ours, numpyro, rtol=1e-12)
