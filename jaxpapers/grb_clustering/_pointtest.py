@@ -205,6 +205,8 @@ def point_tests(
         bits = 1
         values, code = _sorted_rows(X, lambda i: labels == labels[i], bits)
     else:
+        if num_clusters is None:
+            raise ValueError("num_clusters must be given for between='nearest'")
         bits = max(1, (num_clusters - 1).bit_length())
         values, code = _sorted_rows(X, lambda i: labels, bits)
     if between == "all" and test == "mwu":
