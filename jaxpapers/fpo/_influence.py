@@ -144,7 +144,7 @@ def effective_reward(
         >>> sample_loss = lambda ph, y: jnp.sum((ph - y) ** 2)
         >>> effective_reward(leader, follower, reward, sample_loss, jnp.ones(2), jnp.ones(2),
         ...                  jnp.array([[2.0, 1.0]])).tolist()
-        [2.5]
+        [4.0]
     """
     check_params("theta", theta)
     check_params("phi", phi)

@@ -46,7 +46,7 @@ def cg(matvec: Callable[[Vector], Vector], b: Vector, tol, maxiter: int) -> tupl
     Example:
         >>> a = jnp.array([[4.0, 1.0], [1.0, 3.0]])
         >>> x, info = cg(lambda v: a @ v, jnp.array([1.0, 2.0]), 1e-6, 10)
-        >>> x.round(4).tolist(), bool(info.converged), int(info.num_steps)
+        >>> [round(float(v), 4) for v in x], bool(info.converged), int(info.num_steps)
         ([0.0909, 0.6364], True, 2)
     """
     tol = jnp.asarray(tol, b.dtype)
@@ -94,7 +94,7 @@ def dense_solve(hessian: Float[Array, "p p"], b: Float[Array, "p ..."]) -> tuple
 
     Example:
         >>> x, info = dense_solve(jnp.array([[4.0, 1.0], [1.0, 3.0]]), jnp.array([1.0, 2.0]))
-        >>> x.round(4).tolist(), bool(info.converged)
+        >>> [round(float(v), 4) for v in x], bool(info.converged)
         ([0.0909, 0.6364], True)
     """
     factor = linalg.cholesky(hessian)

@@ -84,8 +84,8 @@ class Scale:
             neural_seeds=30,
             llm_model="tiny",
             llm_pretrain_steps=80,
-            llm_rounds=32,
-            llm_warm_start=4,
+            llm_rounds=24,
+            llm_warm_start=2,
             llm_env_items=(
                 ("policy_lr", 3e-3),
                 ("rm_lr", 1e-2),
