@@ -162,7 +162,7 @@ config = nn.LlamaConfig.tiny(vocab_size=tok.vocab_size, max_positions=tokens.sha
 stand_in = fpo.train_stand_in(jax.random.key(2), config, tokens, mask, steps=60)
 llm_env = fpo.LLMEnv(lora_rank=8, lora_alpha=16.0)
 prompts, prompt_mask = fpo.encode_prompts(tok, fpo.TRAIN_PROMPTS[:1])
-policy = fpo.with_lora(stand_in, llm_env, jax.random.key(3))
+policy = fpo.with_lora(jax.random.key(3), stand_in, llm_env)
 head = fpo.init_reward_head(config.hidden_size)
 head = {"w": jax.random.normal(jax.random.key(4), head["w"].shape), "b": head["b"]}
 out = fpo.llm_round(
@@ -198,7 +198,7 @@ except FileNotFoundError as error:
 else:
     smol_env = fpo.LLMEnv(num_candidates=4, max_new_tokens=16)
     p, m = fpo.encode_prompts(smol_tok, ["Do goldfish have a memory of three seconds?"])
-    smol_policy = fpo.with_lora(smol, smol_env, jax.random.key(6))
+    smol_policy = fpo.with_lora(jax.random.key(6), smol, smol_env)
     smol_out = fpo.llm_round(
         jax.random.key(7),
         fpo.Config("practical", 10.0),

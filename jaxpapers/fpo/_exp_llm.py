@@ -126,7 +126,7 @@ def llm_stage(key, scale, done) -> StageResult:
     train, train_mask = prompts[: len(_prompts.TRAIN_PROMPTS)], mask[: len(_prompts.TRAIN_PROMPTS)]
 
     def fresh_policy():  # LoRA B = 0: the same function as the base model, same adapters each mode
-        return with_lora(model, env, jax.random.fold_in(key, 2))
+        return with_lora(jax.random.fold_in(key, 2), model, env)
 
     phi0 = init_reward_head(model.config.hidden_size)
     if scale.llm_warm_start:

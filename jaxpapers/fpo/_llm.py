@@ -117,8 +117,9 @@ class RoundOutput(NamedTuple):
     selection: Selection
 
 
-def with_lora(model: nn.Llama, env: LLMEnv, key: jax.Array) -> nn.Llama:
-    """A copy of ``model`` with fresh LoRA adapters (B = 0: the same function at start).
+def with_lora(key: jax.Array, model: nn.Llama, env: LLMEnv) -> nn.Llama:
+    """A copy of ``model`` with fresh LoRA adapters drawn from ``key`` (``A ~ U(±1/√in)``,
+    ``B = 0``: the same function at start), rank and scale from ``env``.
 
     The base weights are copied, not shared: :func:`jaxpapers.nn.train_step` donates its
     input buffers, which must not be the frozen oracle's.

@@ -265,7 +265,7 @@ def evaluate_greedy(
     has already compiled (the last batch is padded by repeating its first row).
     """
     size, count = env.num_candidates, prompts.shape[0]
-    unused = jax.random.key(0)  # greedy decoding (temperature 0) draws nothing
+    unused = jax.random.key(0)  # nn.generate wants a key; greedy decoding draws nothing
     values = []
     for start in range(0, count, size):
         rows = np.minimum(np.arange(start, start + size), count - 1)

@@ -30,9 +30,10 @@ import dataclasses
 from typing import Any
 
 from jaxpapers._stages import Stage
+from jaxpapers.fpo._exp_linear import linear_stage
 from jaxpapers.fpo._exp_llm import llm_stage, win_rate_stage
 from jaxpapers.fpo._exp_neural import neural_stage
-from jaxpapers.fpo._exp_toy import bandit_stage, identities_stage, linear_stage
+from jaxpapers.fpo._exp_toy import bandit_stage, identities_stage
 
 __all__ = ["PAPER", "STAGES", "TITLE", "Scale"]
 

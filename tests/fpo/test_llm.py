@@ -27,7 +27,7 @@ EOS = nn.ByteTokenizer.eos_id
 @pytest.fixture(scope="module")
 def models():
     oracle = nn.Llama(CONFIG, rngs=nnx.Rngs(params=jax.random.key(11)))
-    return oracle, fpo.with_lora(oracle, ENV, jax.random.key(12))
+    return oracle, fpo.with_lora(jax.random.key(12), oracle, ENV)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_check18_gamma_zero_modes_pick_the_same_winner(round_output, head):
 )
 def test_check18_one_full_step_under_jit(models, prompt, head, mode):
     oracle, _ = models
-    policy = fpo.with_lora(oracle, ENV, jax.random.key(12))
+    policy = fpo.with_lora(jax.random.key(12), oracle, ENV)
     optimizer = nn.make_optimizer(policy, ENV.policy_lr, max_grad_norm=None)
     rm_state = reward_optimizer(ENV).init(head)
     before = jax.tree.map(jnp.copy, nnx.state(policy, nn.LoRAParam))
@@ -264,7 +264,7 @@ def test_features_average_the_answer_tokens_only():
 
 def test_run_llm_and_evaluation_run(models, prompt):
     oracle, _ = models
-    policy = fpo.with_lora(oracle, ENV, jax.random.key(1))
+    policy = fpo.with_lora(jax.random.key(1), oracle, ENV)
     phi, log = fpo.run_llm(
         jax.random.key(2),
         fpo.Config("myopic", 0.0),

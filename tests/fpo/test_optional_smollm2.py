@@ -23,7 +23,7 @@ def test_one_round_on_smollm2():
     config, model, tokenizer = _smollm2()
     env = fpo.LLMEnv(num_candidates=2, max_new_tokens=6)
     prompts, mask = fpo.encode_prompts(tokenizer, ["Is the tongue split into taste zones?"])
-    policy = fpo.with_lora(model, env, jax.random.key(0))
+    policy = fpo.with_lora(jax.random.key(0), model, env)
     out = fpo.llm_round(
         jax.random.key(1),
         fpo.Config("practical", 10.0),
