@@ -121,6 +121,10 @@ def llm_stage(key, scale, done) -> StageResult:
         return StageResult(claims=claims)
     env = LLMEnv(**scale.llm_env)
     eos = tokenizer.eos_id
+    if eos is None:
+        raise ValueError(
+            f"the LLM stage needs a tokenizer with an end-of-sequence id ({description})"
+        )
     # one padded length for every prompt: the round loop and the evaluation share programs
     prompts, mask = encode_prompts(tokenizer, [q for q, _ in _prompts.QA_PAIRS])
     train, train_mask = prompts[: len(_prompts.TRAIN_PROMPTS)], mask[: len(_prompts.TRAIN_PROMPTS)]

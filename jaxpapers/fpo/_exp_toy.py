@@ -5,7 +5,8 @@ Each stage runs in float64 (``jax.enable_x64``): the spec's tolerances reach 1e-
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,11 +30,11 @@ REFERENCE_STEERING = (0.09097, 0.22166, -0.31264)
 class Problem(NamedTuple):
     """A leader/follower pair with a closed-form follower optimum (for identity checks)."""
 
-    leader: object
-    follower: object
-    best_response: object
-    reward: object
-    sample_loss: object
+    leader: Callable[[Any, Any], jax.Array]
+    follower: Callable[[Any, Any], jax.Array]
+    best_response: Callable[..., jax.Array]
+    reward: Callable[[Any, Any], jax.Array]
+    sample_loss: Callable[[Any, Any], jax.Array]
     num_actions: int
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -227,7 +227,7 @@ def llm_round(
     """
     _validate.check_choice("config.mode", config.mode, ("myopic", "relaxed", "practical"))
     key_candidates, key_reference = jax.random.split(key)
-    sample = dict(temperature=env.temperature, top_p=env.top_p, eos_id=eos_id)
+    sample: dict[str, Any] = dict(temperature=env.temperature, top_p=env.top_p, eos_id=eos_id)
     tiled = jnp.repeat(prompt, env.num_candidates, axis=0)
     tiled_mask = (
         None if prompt_mask is None else jnp.repeat(prompt_mask, env.num_candidates, axis=0)

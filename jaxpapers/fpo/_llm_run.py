@@ -8,7 +8,7 @@ and the policy update is :func:`jaxpapers.nn.train_step`, which updates the nnx 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -105,7 +105,7 @@ def reward_step(env: LLMEnv, phi, opt_state, h_win, h_ref, u_win, u_ref, weight=
     value, grads = jax.value_and_grad(loss)(phi)
     with jax.numpy_dtype_promotion("standard"):  # optax's bias correction: decay ** int count
         updates, opt_state = reward_optimizer(env).update(grads, opt_state, phi)
-    return optax.apply_updates(phi, updates), opt_state, value
+    return cast(dict, optax.apply_updates(phi, updates)), opt_state, value
 
 
 _reward_step = jax.jit(reward_step, static_argnames=("env",))

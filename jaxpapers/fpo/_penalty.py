@@ -26,7 +26,7 @@ Reference: Gauthier, Bach & Jordan, arXiv:2605.04266 (2026), the FPO penalties; 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -123,6 +123,7 @@ def penalty(
     difference = jax.tree.map(jnp.subtract, grad_r, grad_ref)
     if mode == "practical":
         return _dot(grad_r, difference)
+    u, u_ref = cast(Array, u), cast(Array, u_ref)  # given: _check requires them here
     overconfidence = jax.nn.sigmoid(r - r_ref) - jax.nn.sigmoid(u - u_ref)
     if mode == "relaxed":
         return overconfidence * _dot(grad_r, difference)

@@ -107,7 +107,7 @@ def simulate_seeds(
     """
     _module(config, env)
     keys = jnp.asarray(keys)
-    if keys.ndim != 1 or not jax.dtypes.issubdtype(keys.dtype, jax.dtypes.prng_key):
+    if keys.ndim != 1 or not jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
         raise TypeError(
             "keys must be a 1-D array of typed keys (jax.random.split), got "
             f"{keys.dtype}{keys.shape}"

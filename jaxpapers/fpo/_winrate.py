@@ -50,8 +50,9 @@ def win_rate_test(wins_a: ArrayLike, wins_b: ArrayLike, ties: ArrayLike = 0) -> 
         if not (jnp.issubdtype(array.dtype, jnp.integer) or (array == jnp.round(array)).all()):
             raise TypeError(f"{name} must hold integer counts, got {_validate.describe(array)}")
         _validate.check_range(name, array, low=0.0)
-    concrete = _validate.as_concrete("wins_a", wins_a), _validate.as_concrete("wins_b", wins_b)
-    if all(c is not None for c in concrete) and ((concrete[0] + concrete[1]) <= 0).any():
+    concrete_a = _validate.as_concrete("wins_a", wins_a)
+    concrete_b = _validate.as_concrete("wins_b", wins_b)
+    if concrete_a is not None and concrete_b is not None and ((concrete_a + concrete_b) <= 0).any():
         raise ValueError("wins_a + wins_b must be > 0 (every comparison was a tie), got 0")
     dtype = jnp.zeros(()).dtype
     a, b = jnp.asarray(wins_a, dtype), jnp.asarray(wins_b, dtype)
