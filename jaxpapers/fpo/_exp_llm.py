@@ -198,7 +198,9 @@ def _llm_result(scale, description, env, logs, finals) -> StageResult:
                     provenance="paper",
                     measured=measured if test is not None else None,
                     rule=rule,
-                    reason=reason if test is not None else "no decided pair",
+                    reason=reason
+                    if test is not None
+                    else f"no decided pair ({ties} ties); {reason}",
                 )
             )
         else:
