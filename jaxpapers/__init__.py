@@ -15,6 +15,7 @@ METHODS: tuple[str, ...] = (
     "fpo",
     "grb_clustering",
     "pair_ci",
+    "perturbation_lm",
     "video_pde",
 )
 """The method subpackages, one per paper."""

@@ -31,6 +31,7 @@ BUILTIN: tuple[str, ...] = (
     "fpo",
     "grb_clustering",
     "pair_ci",
+    "perturbation_lm",
     "video_pde",
 )
 
