@@ -27,7 +27,7 @@ def savgol(
 
     Example:
         >>> import jax.numpy as jnp
-        >>> t = jnp.arange(50) * 0.1
+        >>> t = jnp.arange(50.0) * 0.1
         >>> slope = savgol((t**3)[:, None], 0.1, window=7, order=3, deriv=1)
         >>> bool(jnp.allclose(slope[:, 0], 3 * t[3:-3] ** 2, atol=1e-3))
         True

@@ -15,6 +15,7 @@ coefficient 1, which moves their scale into c_k.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import sympy
@@ -33,7 +34,7 @@ SYMPY_OPERATORS = {
 }
 
 
-def _number(value: float, lattice: float = 0.5) -> sympy.Expr:
+def _number(value, lattice: float = 0.5) -> sympy.Expr:
     """An exact Integer/Rational for a lattice value (snapped exponent), else a Float."""
     value = float(value)
     if value == round(value):
@@ -109,9 +110,9 @@ def _normalise_base(power: sympy.Pow) -> sympy.Expr:
 def canonical(expr: sympy.Expr) -> sympy.Expr:
     """Expand, and normalise the bases of negative/non-integer powers (first variable term
     with coefficient 1), so equal functions get equal terms."""
-    expr = sympy.expand(expr)
-    expr = expr.replace(lambda e: isinstance(e, sympy.Pow), _normalise_base)
-    return sympy.expand(expr)
+    expanded = sympy.expand(expr)
+    normalised = expanded.replace(lambda e: isinstance(e, sympy.Pow), _normalise_base)
+    return cast(sympy.Expr, sympy.expand(normalised))
 
 
 def split_terms(expr: sympy.Expr) -> list[tuple[float, sympy.Expr]]:

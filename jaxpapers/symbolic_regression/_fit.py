@@ -71,7 +71,7 @@ def prepare(key: PRNGKey, x, dxdt, t, config: Config) -> tuple[list[Problem], di
         valid = np.ones(x.shape[0], bool)
     else:
         times = np.asarray(t, np.float64)
-        targets, valid = window_targets(x, times, config.window, np)
+        targets, valid = (np.asarray(a) for a in window_targets(x, times, config.window, np))
     holdout = validation_rows(key, targets.shape[0], config.validation_fraction) & valid
     train = valid & ~holdout
     x_scale = _rms(x, np.ones(x.shape[0], bool))
@@ -163,10 +163,10 @@ def _converged(infos, config: Config) -> np.ndarray:
 
 def fit(
     key: PRNGKey,
-    x: Float[Array, "M n"],
-    dxdt: Float[Array, "M n"] | None = None,
+    x: Float[Array | np.ndarray, "M n"],
+    dxdt: Float[Array | np.ndarray, "M n"] | None = None,
     *,
-    t: Float[Array, " M"] | None = None,
+    t: Float[Array | np.ndarray, " M"] | None = None,
     config: Config = Config(),  # noqa: B008  (frozen, hashable)
     show_progress: bool = False,
 ) -> SymbolicModel:
@@ -199,8 +199,9 @@ def fit(
         >>> x = jnp.linspace(-2.0, 2.0, 200)[:, None]
         >>> cfg = Config(depth=1, sums=1, products=2, restarts=2, steps=600, half_period=100)
         >>> model = fit(jax.random.key(0), x, 3.0 * x**2 - 1.0, config=cfg)
-        >>> model.expressions[0]
-        3.0*x0**2 - 1.0
+        >>> import sympy
+        >>> sympy.nsimplify(model.expressions[0], tolerance=1e-6, rational=True)
+        3*x0**2 - 1
     """
     _check(x, dxdt, t, config)
     key_split, key_train = jax.random.split(key)
@@ -212,7 +213,7 @@ def fit(
     x_np, times = np.asarray(x, np.float64), info["times"]
 
     def respond_np(values):
-        return respond(values, times, config, np)
+        return np.asarray(respond(values, times, config, np))
 
     chosen, chosen_converged, tables, criteria = [], [], [], []
     for i in range(len(problems)):
@@ -230,6 +231,7 @@ def fit(
             )  # fmt: skip
             if best is None or selection.criterion < best[0].criterion:
                 best = (selection, restart)
+        assert best is not None  # config.candidates >= 1
         chosen.append(best[0].expression)
         chosen_converged.append(bool(converged[best[1], i]))
         tables.append(best[0].table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import sympy
 
@@ -37,7 +38,7 @@ class SymbolicModel(eqx.Module):
 
     expressions: tuple[sympy.Expr, ...] = eqx.field(static=True)
     support: tuple[tuple[sympy.Expr, ...], ...] = eqx.field(static=True)
-    coefficients: tuple[Float[Array, " k"], ...]
+    coefficients: tuple[Array, ...]  # one (k_i,) array per equation
     converged: Bool[Array, " n"]
     num_steps: int = eqx.field(static=True)
     selection: tuple[tuple[SelectionRow, ...], ...] = eqx.field(static=True)
@@ -79,7 +80,7 @@ def from_expressions(
     variables = symbols(n)
     # expressions may use plain x0 symbols: map them onto the real ones of this module
     rename = {sympy.Symbol(f"x{i}"): v for i, v in enumerate(variables)}
-    expressions = tuple(sympy.sympify(e).xreplace(rename) for e in expressions)
+    expressions = tuple(cast(sympy.Expr, sympy.sympify(e).xreplace(rename)) for e in expressions)
     split = [split_terms(e) for e in expressions]
     support = tuple(tuple(f for _, f in terms) for terms in split)
     coefficients = tuple(jnp.asarray([c for c, _ in terms]) for terms in split)

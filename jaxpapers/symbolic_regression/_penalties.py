@@ -26,7 +26,7 @@ def smoothed_abs(w: Float[Array, ...], a: float) -> Float[Array, ...]:
     Example:
         >>> import jax.numpy as jnp
         >>> smoothed_abs(jnp.array([0.0, 0.5, -2.0]), 1.0).tolist()
-        [0.375, 0.6171875, 2.0]
+        [0.375, 0.5546875, 2.0]
     """
     inner = -(w**4) / (8 * a**3) + 3 * w**2 / (4 * a) + 3 * a / 8
     return jnp.where(jnp.abs(w) >= a, jnp.abs(w), inner)
@@ -35,13 +35,14 @@ def smoothed_abs(w: Float[Array, ...], a: float) -> Float[Array, ...]:
 def l_half(network: Network, a: float) -> Float[Array, ""]:
     """Smoothed L_{1/2}: Σ √|w|_a over every weight (sums, exponents, operators, read-out)."""
     leaves = jax.tree.leaves(network)
-    return sum(jnp.sum(jnp.sqrt(smoothed_abs(w, a))) for w in leaves)
+    return jnp.sum(jnp.stack([jnp.sum(jnp.sqrt(smoothed_abs(w, a))) for w in leaves]))
 
 
 def poly_penalty(network: Network, half_integers: bool = False) -> Float[Array, ""]:
     """L_poly = Σ sin²(π e) over the exponents (period ½ with ``half_integers``)."""
     frequency = 2.0 * jnp.pi if half_integers else jnp.pi
-    return sum(jnp.sum(jnp.sin(frequency * layer.exponents) ** 2) for layer in network.layers)
+    terms = [jnp.sum(jnp.sin(frequency * layer.exponents) ** 2) for layer in network.layers]
+    return jnp.sum(jnp.stack(terms))
 
 
 def operator_penalty(network: Network) -> Float[Array, ""]:

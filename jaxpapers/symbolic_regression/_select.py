@@ -45,7 +45,7 @@ class Selection(NamedTuple):
         table: every candidate model scored (spec §5 table), in order of increasing τ.
     """
 
-    support: np.ndarray
+    support: np.ndarray | tuple
     coefficients: np.ndarray
     constants: dict
     expression: sympy.Expr | None
@@ -58,7 +58,7 @@ def information_criterion(rss: float, rows: int, k: int, kind: str = "aicc") -> 
 
     Example:
         >>> round(information_criterion(2.0, 100, 3), 4)
-        -382.9654
+        -384.9523
     """
     rss = max(float(rss), 1e-300)
     fit = rows * math.log(rss / rows)
@@ -197,7 +197,11 @@ def least_squares_refit(
         return start
     try:
         result = scipy.optimize.least_squares(
-            residual, start, jac=jacobian, method="lm", max_nfev=20 * (start.size + 1)
+            residual,
+            start,
+            jac=jacobian,  # pyright: ignore[reportArgumentType]
+            method="lm",
+            max_nfev=20 * (start.size + 1),
         )
     except (ValueError, FloatingPointError, np.linalg.LinAlgError):
         return start

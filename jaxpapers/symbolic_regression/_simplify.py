@@ -3,7 +3,8 @@
 The terms of the expanded expression (plus the read-out's constant and skip channels 1, x0,
 x1, …, kept as candidates even where training pruned them) form a library; the τ sweep proposes
 supports, each is refitted, and the information criterion on the validation rows picks one
-(:mod:`._select`). The network's inner constants (K in (x0 + K)⁻¹, the slope and offset inside
+(:mod:`._select`), then backward elimination by the same criterion refines the chosen support
+(:func:`_backward`). The network's inner constants (K in (x0 + K)⁻¹, the slope and offset inside
 a logistic, non-lattice exponents) are refitted too, starting from the trained values.
 """
 
@@ -169,6 +170,27 @@ def _rationalise(kept, expression, score, problem: _Problem):
     return expression, score
 
 
+def _backward(kept, fit, k, expression, score, problem: _Problem, max_terms: int = 12):
+    """Backward elimination by the criterion: drop the term whose removal lowers it most,
+    refit, repeat while it improves. The τ sweep alone can miss the right support when terms
+    are collinear (uncentred powers such as z and z³ on z ∈ [10, 45] compensate each other,
+    so their normalised coefficients stay large until τ removes a true term with them)."""
+    while 1 < len(kept) <= max_terms:
+        trials = []
+        for index in range(len(kept)):
+            trial = kept[:index] + kept[index + 1 :]
+            new_fit, new_k, new_expression = _fit_terms(trial, None, problem)
+            _, new_score = _score(
+                new_fit, problem.target, problem.validation, new_k, problem.config.criterion
+            )
+            trials.append((new_score, trial, new_fit, new_k, new_expression))
+        best = min(trials, key=lambda row: row[0])
+        if not best[0] <= score:
+            break
+        score, kept, fit, k, expression = best
+    return kept, fit, k, expression, score
+
+
 def simplify(
     expr: sympy.Expr,
     variables: Sequence[sympy.Symbol],
@@ -216,6 +238,7 @@ def simplify(
     kept, fit, k, expression = results[best]
     fit, k, expression = _fit_terms(kept, None, problem)  # refit on every training row
     _, score = _score(fit, target, validation, k, config.criterion)
+    kept, fit, k, expression, score = _backward(list(kept), fit, k, expression, score, problem)
     expression, score = _rationalise(kept, expression, score, problem)
     chosen = split_terms(expression)
     support = tuple(f for _, f in chosen)

@@ -9,7 +9,7 @@ x̃ = x + η · std(x) · ε per component, ε ~ N(0, 1).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import diffrax
 import sympy
@@ -164,7 +164,9 @@ def _initial_conditions(key: PRNGKey, system: System, dtype) -> Float[Array, "K 
     return low[None, :] + (high - low)[None, :] * jax.random.uniform(key, shape, dtype)
 
 
-def integrate(system: System, initial: Float[Array, "K n"], times: Float[Array, " T"]):
+def integrate(
+    system: System, initial: Float[Array, "K n"], times: Float[Array, " T"]
+) -> Float[Array, "K T n"]:
     """Solve ẋ = f(x) from each initial condition with Tsit5 (rtol = atol = 1e-10 in float64)."""
     tight = 1e-10 if initial.dtype == jnp.float64 else 1e-6
     term = diffrax.ODETerm(system.vector_field())
@@ -178,7 +180,7 @@ def integrate(system: System, initial: Float[Array, "K n"], times: Float[Array, 
         )  # fmt: skip
         return solution.ys
 
-    return jax.vmap(solve)(initial)
+    return cast(Array, jax.vmap(solve)(initial))
 
 
 def simulate(key: PRNGKey, system: System, noise: float, dtype=jnp.float64) -> Trajectories:
@@ -189,7 +191,7 @@ def simulate(key: PRNGKey, system: System, noise: float, dtype=jnp.float64) -> T
         >>> with jax.enable_x64(True):
         ...     data = simulate(jax.random.key(0), SYSTEMS["logistic_growth"], 0.0)
         >>> data.states.shape, round(float(data.clean[0, -1, 0]), 3)
-        ((10, 800, 1), 1.999)
+        ((10, 800, 1), 2.0)
     """
     key_init, key_noise = jax.random.split(key)
     count = round(system.t_end / system.dt)

@@ -88,7 +88,7 @@ def least_squares_readout(network: Network, problem: Problem, config: Config) ->
     """The network with its read-out set to the ridge least-squares fit of the targets on its
     read-out features [h⁽ᴸ⁾, x] (training rows; window means for the integral loss)."""
     features = jax.vmap(lambda x: jnp.concatenate([network.hidden(x)[-1], x]))(problem.inputs)
-    features = respond(features, problem.times, config)
+    features = jnp.asarray(respond(features, problem.times, config))
     ridge = _READOUT_RIDGE * jnp.sum(problem.weights)
     readout = lstsq(features, problem.targets, problem.weights, ridge)
     return eqx.tree_at(lambda m: m.readout, network, readout.astype(network.readout.dtype))
@@ -106,7 +106,7 @@ def init_state(key: jax.Array, problem: Problem, config: Config) -> TrainState:
     if config.init == "lattice":
         network = least_squares_readout(network, problem, config)
     trainable = jax.tree.map(jnp.ones_like, network)
-    opt_state = _optimizer(config).init(network)
+    opt_state = _optimizer(config).init(network)  # pyright: ignore[reportArgumentType]
     return TrainState(network, opt_state, trainable, jnp.asarray(False))
 
 
@@ -131,7 +131,8 @@ def make_step(config: Config):
 
     def snap(state: TrainState, problem: Problem) -> TrainState:
         network, trainable = snap_and_prune(state.network, state.trainable, problem, config)
-        return TrainState(network, optimizer.init(network), trainable, state.failed)
+        opt_state = optimizer.init(network)  # pyright: ignore[reportArgumentType]
+        return TrainState(network, opt_state, trainable, state.failed)
 
     def step(state: TrainState, t: jax.Array, problem: Problem) -> tuple[TrainState, TrainInfo]:
         state = jax.lax.cond(t == start_finetune, snap, lambda s, _: s, state, problem)

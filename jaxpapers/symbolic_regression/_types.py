@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -179,9 +179,9 @@ class TrainState(NamedTuple):
         failed: a step produced a non-finite loss or parameter; the restart stops updating.
     """
 
-    network: object
-    opt_state: object
-    trainable: object
+    network: Any
+    opt_state: Any
+    trainable: Any
     failed: Bool[Array, ""]
 
 

@@ -12,6 +12,8 @@ times must start afresh (or jump back) where the next one begins.
 
 from __future__ import annotations
 
+import numpy as np
+
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
@@ -34,8 +36,11 @@ def _spans(times, window: int, xp=jnp):
 
 
 def window_means(
-    values: Float[Array, "M ..."], times: Float[Array, " M"], window: int, xp=jnp
-) -> Float[Array, "Q ..."]:
+    values: Float[Array | np.ndarray, "M ..."],
+    times: Float[Array | np.ndarray, " M"],
+    window: int,
+    xp=jnp,
+) -> Float[Array | np.ndarray, "Q ..."]:
     """Trapezoid mean of ``values`` over every window of ``window`` steps (Q = M − window).
 
     ``xp`` is the array module (``jax.numpy``, or ``numpy`` for host-side refits).
@@ -43,7 +48,8 @@ def window_means(
     Example:
         >>> import jax.numpy as jnp
         >>> t = jnp.linspace(0.0, 1.0, 11)
-        >>> window_means(2.0 * t, t, 5)[:2].round(6).tolist()  # mean of 2t over [0, .5], [.1, .6]
+        >>> means = window_means(2.0 * t, t, 5)  # mean of 2t over [0, .5], [.1, .6], ...
+        >>> [round(float(v), 5) for v in means[:2]]
         [0.5, 0.7]
     """
     total = _cumulative_trapezoid(values, times, xp)
@@ -52,8 +58,8 @@ def window_means(
 
 
 def window_targets(
-    x: Float[Array, "M n"], times: Float[Array, " M"], window: int, xp=jnp
-) -> tuple[Float[Array, "Q n"], Bool[Array, " Q"]]:
+    x: Float[Array | np.ndarray, "M n"], times: Float[Array | np.ndarray, " M"], window: int, xp=jnp
+) -> tuple[Float[Array | np.ndarray, "Q n"], Bool[Array | np.ndarray, " Q"]]:
     """Window slopes (x_{j+r} − x_j)/(t_{j+r} − t_j) and which windows are valid."""
     span = _spans(times, window, xp)[:, None]
     bad = xp.cumsum((xp.diff(times) <= 0).astype(xp.int32))
@@ -63,8 +69,11 @@ def window_targets(
 
 
 def respond(
-    predictions: Float[Array, " M ..."], times: Float[Array, " M"], config: Config, xp=jnp
-) -> Float[Array, " Q ..."]:
+    predictions: Float[Array | np.ndarray, " M ..."],
+    times: Float[Array | np.ndarray, " M"],
+    config: Config,
+    xp=jnp,
+) -> Float[Array | np.ndarray, " Q ..."]:
     """What the loss compares with the targets: N(x) itself or its window means."""
     if config.loss == "derivative":
         return predictions
