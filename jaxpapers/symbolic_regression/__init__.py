@@ -40,6 +40,7 @@ from jaxpapers.symbolic_regression._penalties import l_half as l_half
 from jaxpapers.symbolic_regression._penalties import operator_penalty as operator_penalty
 from jaxpapers.symbolic_regression._penalties import poly_penalty as poly_penalty
 from jaxpapers.symbolic_regression._penalties import smoothed_abs as smoothed_abs
+from jaxpapers.symbolic_regression._reproduce import forecast as forecast
 from jaxpapers.symbolic_regression._select import Selection as Selection
 from jaxpapers.symbolic_regression._select import information_criterion as information_criterion
 from jaxpapers.symbolic_regression._select import select_terms as select_terms
