@@ -62,9 +62,9 @@ for row in model.selection[2][:6]:
 # ## Michaelis–Menten: a structure no polynomial library holds
 # ẋ = j − V x/(K + x) needs a reciprocal of an affine sum: a depth-2 network (a sum unit
 # K + x in layer 1, a signomial with exponent −1 of it in layer 2). A polynomial library can
-# only approximate it, with many terms. At these notebook settings (2 000 steps, 4 restarts) the
-# network does **not** find the structure: it fits powers such as x^(−0.76) of the state, which
-# approximate 1/(K + x) on the data (a known miss, see the module README).
+# only approximate it, with many terms. Whether the network finds the structure depends on the
+# restarts: with these keys it does; with others (module README) it fits powers such as
+# x^(−0.76) of the state, which approximate 1/(K + x) on the data.
 
 # %%
 mm = sr.SYSTEMS["michaelis_menten"]

@@ -14,8 +14,8 @@ the true terms with the same data.
 
 Expected (quick, CPU): Lorenz η = 1 %: the 7 terms exactly, max relative coefficient error
 about 0.5 %; Van der Pol η = 1 %: the 4 terms, error about 0.1 %, period within 1 %.
-Michaelis–Menten (spec A9) is in the full run only: at 2 000–4 000 steps the network fits
-x^(−0.76)-type powers instead of 1/(K + x) (see the README).
+Michaelis–Menten (spec A9) is in the full run only: at 2 000–4 000 steps whether the network
+finds 1/(K + x) or fits x^(−0.76)-type powers depends on the restarts (see the README).
 """
 
 from __future__ import annotations
