@@ -149,7 +149,8 @@ def test_predict_is_differentiable_in_the_coefficients():
 
 def test_init_and_training_are_deterministic(enable_x64):
     """``init_state`` jitted equals eager and is a function of its key; ``train`` (jitted, as
-    ``fit`` runs it) gives the same result for the same key and a vmap over keys equals a loop over them.
+    ``fit`` runs it) gives the same result for the same key, and a vmap over keys equals a
+    loop over them.
     (Eager ``train`` is not compared with jitted ``train``: Adam divides each gradient by its
     own RMS, so a roundoff-level gradient of a parameter in a flat direction becomes a step of
     ±lr whose sign depends on how XLA fused the sums.)"""
