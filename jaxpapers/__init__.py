@@ -16,6 +16,7 @@ METHODS: tuple[str, ...] = (
     "grb_clustering",
     "pair_ci",
     "perturbation_lm",
+    "symbolic_regression",
     "video_pde",
 )
 """The method subpackages, one per paper."""

@@ -32,6 +32,7 @@ BUILTIN: tuple[str, ...] = (
     "grb_clustering",
     "pair_ci",
     "perturbation_lm",
+    "symbolic_regression",
     "video_pde",
 )
 
