@@ -38,12 +38,6 @@ def _unpack(name: str, value: Any, names: Sequence[str]) -> list[Any]:
     return list(value)
 
 
-def _as_float(name: str, value: Any, dtype) -> jax.Array:
-    if _validate.is_concrete(value):
-        _validate.as_concrete(name, value)  # TypeError for non-numeric input
-    return jnp.asarray(value, dtype)
-
-
 def _dtype(arrays) -> Any:
     dtypes = [jnp.asarray(a).dtype for a in arrays]
     floats = [d for d in dtypes if jnp.issubdtype(d, jnp.floating)]
@@ -126,9 +120,12 @@ def check_samples(source: Any, target: Any, config: Config, estimator: str):
         raise TypeError(f"config must be a transfer_regression.Config, got {type(config)}")
     source = _unpack("source", source, ("y", "x", "z"))
     target = _unpack("target", target, ("y", "x"))
-    dtype = _dtype(source + target)
     names = ("source y", "source x", "source z", "target y", "target x")
-    arrays = [_as_float(n, a, dtype) for n, a in zip(names, source + target, strict=True)]
+    for name, value in zip(names, source + target, strict=True):
+        if _validate.is_concrete(value):
+            _validate.as_concrete(name, value)  # TypeError for non-numeric input
+    dtype = _dtype(source + target)
+    arrays = [jnp.asarray(a, dtype) for a in source + target]
     source, target = tuple(arrays[:3]), tuple(arrays[3:])
     _check_shapes(source, target, config)
     if _validate.is_concrete(arrays):

@@ -19,7 +19,7 @@ from jaxpapers import linalg
 from jaxpapers.transfer_regression import _checks
 from jaxpapers.transfer_regression._features import feature_matrix
 from jaxpapers.transfer_regression._impute import fit_imputation, impute
-from jaxpapers.transfer_regression._moments import _moments, _parts, row_scores
+from jaxpapers.transfer_regression._moments import _moments, _parts, mix, row_scores
 from jaxpapers.transfer_regression._tilt import Tilt, effective_sample_size, tilt
 from jaxpapers.transfer_regression._types import ESTIMATORS, Config, ImputationFit, Result
 from jaxpapers.transfer_regression._variance import nuisance_corrected_scores, sandwich_se
@@ -55,24 +55,29 @@ def fit_nuisance(source: Source, target: Target, config: Config) -> Nuisance:
     return Nuisance(tilted, fit_imputation(f_s, z_s), (f_t, f_s))
 
 
-def _from_nuisance(nuisance, source, target, estimator, config, with_se=True) -> Result:
+def _from_nuisance(nuisance, source, target, mixing, config, with_se=True) -> Result:
+    """β̂ (and se) of the estimator (s, a, b) = ``mixing`` from fitted nuisance models."""
     imputed = [impute(nuisance.imputation, f) for f in nuisance.features]
     weights = nuisance.tilt.weights
-    parts = _parts(target, source, weights, *imputed, estimator)
+    parts = _parts(target, source, weights, *imputed, mixing)
     moments = _moments(parts)
     factor = linalg.cholesky(moments.xx)  # NaN when M̂_xx is not positive definite
     beta = linalg.cho_solve(factor, moments.xy[:, None])[:, 0]
-    usable = jnp.all(jnp.isfinite(beta))
-    if estimator in ("ipw", "dr"):
-        usable = usable & nuisance.tilt.converged
+    # the tilt matters where the weights are used (a ≠ 0: "ipw", "dr")
+    usable = jnp.all(jnp.isfinite(beta)) & (nuisance.tilt.converged | (mixing[1] == 0))
     if with_se:
-        if config.variance == "full":
-            scores = nuisance_corrected_scores(
-                parts, beta, nuisance.tilt, nuisance.imputation, nuisance.features, target,
-                source, estimator,
-            )  # fmt: skip
+        plugin = row_scores(parts, beta)
+        if config.variance == "plugin":
+            scores = plugin
         else:
-            scores = row_scores(parts, beta)
+            full = nuisance_corrected_scores(
+                parts, beta, nuisance.tilt, nuisance.imputation, nuisance.features, target,
+                source, mixing,
+            )  # fmt: skip
+            scores = full
+            if config.variance == "auto":  # plug-in for DR (s = a = 1), full for the others
+                is_dr = (mixing[0] == 1) & (mixing[1] == 1)
+                scores = jax.tree.map(lambda p, f: jnp.where(is_dr, p, f), plugin, full)
         se = sandwich_se(factor, *scores)
         usable = usable & jnp.all(jnp.isfinite(se))
     else:
@@ -97,7 +102,8 @@ def estimate(
     ``with_se=False`` skips the variance (``se`` and the interval are NaN), for bootstraps.
     """
     nuisance = fit_nuisance(source, target, config)
-    return _from_nuisance(nuisance, source, target, estimator, config, with_se)
+    mixing = mix(estimator, source[0].dtype)
+    return _from_nuisance(nuisance, source, target, mixing, config, with_se)
 
 
 def estimate_all(
@@ -105,16 +111,17 @@ def estimate_all(
 ) -> Result:
     """All four estimators (:data:`ESTIMATORS` order) from one nuisance fit.
 
-    Returns a :class:`Result` whose ``beta``, ``se``, ``ci_low``, ``ci_high``, ``converged``
-    have a leading axis of 4; ``ess``, ``weights`` and ``num_steps`` are shared.
+    One program ``vmap``-ped over the estimators' (s, a, b) rows. Returns a :class:`Result`
+    whose ``beta``, ``se``, ``ci_low``, ``ci_high``, ``converged`` have a leading axis of 4;
+    ``ess``, ``weights`` and ``num_steps`` are shared.
     """
     nuisance = fit_nuisance(source, target, config)
-    results = [
-        _from_nuisance(nuisance, source, target, name, config, with_se) for name in ESTIMATORS
-    ]
-    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *results)
-    return stacked._replace(ess=results[0].ess, weights=results[0].weights,
-                            num_steps=results[0].num_steps)  # fmt: skip
+    table = jnp.stack([mix(name, source[0].dtype) for name in ESTIMATORS])
+    stacked = jax.vmap(
+        lambda mixing: _from_nuisance(nuisance, source, target, mixing, config, with_se)
+    )(table)
+    return stacked._replace(ess=stacked.ess[0], weights=stacked.weights[0],
+                            num_steps=stacked.num_steps[0])  # fmt: skip
 
 
 @functools.partial(jax.jit, static_argnames=("estimator", "config"))

@@ -13,11 +13,16 @@ X̃X̃ᵀ and X̃Y with h̄ built from x̄ = (1, X, m₁) and C = m₂ − m₁m
     M̂_xy = mean_T[x̄ Y]         + mean_S[ŵ (X̃ − x̄) Y],
 
 where E(C) puts C in the Z block. Blocks of (1, X, Y) alone have h = h̄, so the augmentation
-vanishes there and they are plain target means. The same formula gives the baselines:
+vanishes there and they are plain target means. The same formula, with h̄ scaled by s and the
+weights replaced by a·ŵ + b, gives the baselines (:data:`MIXES` holds (s, a, b)):
 
+* ``"dr"``: (1, 1, 0);
 * ``"ipw"``: h̄ ≡ 0, so M̂ = mean_S[ŵ X̃X̃ᵀ] (the ŵ-weighted source OLS; spec §9 correction);
 * ``"imp"``: ŵ ≡ 0, so M̂ = mean_T[h̄] (plug-in imputation);
 * ``"naive"``: ŵ ≡ 1 and h̄ ≡ 0 (source OLS, ignoring the shift).
+
+Because (s, a, b) are numbers, not branches, the four estimators are one program that can be
+``vmap``-ped over the rows of :data:`MIXES`.
 
 The estimating function is linear in β: Ψ_n(β) = M̂_xy − M̂_xx β = mean_T Ū + mean_S ŵ(U − Ū)
 with U = X̃(Y − X̃ᵀβ) and Ū = E[U | V] (:func:`row_scores`), so β̂ = M̂_xx⁻¹ M̂_xy.
@@ -33,7 +38,20 @@ from jaxtyping import Array, Float
 from jaxpapers import linalg
 from jaxpapers.transfer_regression._types import Moments
 
-__all__ = ["dr_moments", "row_scores", "solve_beta"]
+__all__ = ["MIXES", "dr_moments", "mix", "row_scores", "solve_beta"]
+
+MIXES = {
+    "naive": (0.0, 0.0, 1.0),
+    "ipw": (0.0, 1.0, 0.0),
+    "imp": (1.0, 0.0, 0.0),
+    "dr": (1.0, 1.0, 0.0),
+}
+"""(s, a, b) of each estimator: imputations scaled by s, source weights a·ŵ + b."""
+
+
+def mix(estimator: str, dtype=jnp.float32) -> Array:
+    """The (s, a, b) row of ``estimator`` as an array."""
+    return jnp.asarray(MIXES[estimator], dtype)
 
 
 class _Parts(NamedTuple):
@@ -54,24 +72,17 @@ def _design(x, z):
     return jnp.concatenate([ones, x, z], axis=1)
 
 
-def _imputed(x, imputed, use_imputation, q):
-    if not use_imputation:
-        d = 1 + x.shape[1] + q
-        return jnp.zeros((x.shape[0], d), x.dtype), jnp.zeros((x.shape[0], q, q), x.dtype)
-    m1, m2 = imputed
-    return _design(x, m1), m2 - m1[:, :, None] * m1[:, None, :]
-
-
-def _parts(target, source, weights, imputed_target, imputed_source, estimator) -> _Parts:
+def _parts(target, source, weights, imputed_target, imputed_source, mixing) -> _Parts:
+    """Per-row pieces for the estimator (s, a, b) = ``mixing`` (module docstring)."""
     (y_t, x_t), (y_s, x_s, z_s) = target, source
-    use_imputation = estimator in ("dr", "imp")
-    q = z_s.shape[1]
-    xbar_t, c_t = _imputed(x_t, imputed_target, use_imputation, q)
-    xbar_s, c_s = _imputed(x_s, imputed_source, use_imputation, q)
-    if estimator == "naive":
-        weights = jnp.ones_like(y_s)
-    elif estimator == "imp":
-        weights = jnp.zeros_like(y_s)
+    scale, weight_scale, weight_shift = mixing[0], mixing[1], mixing[2]
+
+    def imputed(x, m1, m2):
+        return scale * _design(x, m1), scale * (m2 - m1[:, :, None] * m1[:, None, :])
+
+    xbar_t, c_t = imputed(x_t, *imputed_target)
+    xbar_s, c_s = imputed(x_s, *imputed_source)
+    weights = weight_scale * weights + weight_shift
     return _Parts(y_t, xbar_t, c_t, y_s, _design(x_s, z_s), xbar_s, c_s, weights)
 
 
@@ -129,7 +140,17 @@ jnp.array([[1.0], [0.0], [1.0]])
         [7.0, 10.0, 5.0]
     """
     _check_needed(estimator, weights, imputed_target, imputed_source)
-    return _moments(_parts(target, source, weights, imputed_target, imputed_source, estimator))
+    y_t, (y_s, _, z_s) = target[0], source
+    dtype, q = y_s.dtype, z_s.shape[1]
+
+    def absent(n):
+        return jnp.zeros((n, q), dtype), jnp.zeros((n, q, q), dtype)
+
+    weights = jnp.ones_like(y_s) if weights is None else weights
+    imputed_target = absent(y_t.shape[0]) if imputed_target is None else imputed_target
+    imputed_source = absent(y_s.shape[0]) if imputed_source is None else imputed_source
+    parts = _parts(target, source, weights, imputed_target, imputed_source, mix(estimator, dtype))
+    return _moments(parts)
 
 
 def _check_needed(estimator, weights, imputed_target, imputed_source):

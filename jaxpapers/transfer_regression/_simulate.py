@@ -48,7 +48,7 @@ SCENARIOS = {
     "S4": Scenario(False, False, "both models wrong"),
 }
 
-_OVERSAMPLE = 20
+_OVERSAMPLE = 5
 
 
 def scenario_spec(scenario: str) -> Scenario:
@@ -79,12 +79,10 @@ def population(key: PRNGKey, scenario: str, num_units: int):
 
 
 def _population(key, ratio_right, imputation_right, num_units):
-    k_x, k_z, k_y, k_d = jax.random.split(key, 4)
-    x = jax.random.normal(k_x, (num_units,))
-    noise_z = jax.random.normal(k_z, (num_units,))
-    noise_y = jax.random.normal(k_y, (num_units,))
+    key_noise, key_select = jax.random.split(key)
+    x, noise_z, noise_y = jax.random.normal(key_noise, (3, num_units))
     z, y, prob = _units(x, noise_z, noise_y, ratio_right, imputation_right, jnp)
-    return y, x, z, jax.random.uniform(k_d, (num_units,)) < prob
+    return y, x, z, jax.random.uniform(key_select, (num_units,)) < prob
 
 
 def _first(mask, size, *columns):

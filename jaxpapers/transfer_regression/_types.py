@@ -36,11 +36,16 @@ class Config:
         imputation_features: f(y, x) for one row; the imputation models are
             m₁(v) = Γᵀ(1, f(v)) and m₂(v) = m₁m₁ᵀ + Σ (spec §4.2). Default (y, x).
         level: coverage of the Wald intervals ``ci_low``, ``ci_high``.
-        variance: ``"full"`` (default) is the sandwich of the stacked estimating equations of
-            β, the tilt θ and the imputation model (Γ, Σ): it accounts for the estimation of
-            the nuisance models, so it is valid for every estimator and under either single
-            misspecification. ``"plugin"`` treats ŵ, m₁, m₂ as known (spec §6, the form of the
-            prototype); for DR with both models right the two agree asymptotically.
+        variance: how the sandwich treats the nuisance fits. ``"full"``: the sandwich of the
+            stacked estimating equations of β, the tilt θ and the imputation model (Γ, Σ),
+            valid for every estimator (asymptotically, also under either single
+            misspecification). ``"plugin"``: ŵ, m₁, m₂ treated as known (spec §6); valid for
+            DR when both nuisance models are right (its influence function then has no
+            nuisance terms), not for IPW or IMP. ``"auto"`` (default): ``"plugin"`` for DR and
+            ``"full"`` for the others. Measured at n_S = n_T = 2000 over 2000 replications,
+            the DR full sandwich undercovers (S1 0.92–0.93, S2 0.81–0.85, S3 0.85–0.92) while
+            the plug-in one covers better (S1 0.93–0.95, S2 0.93–0.95, S3 0.89–0.98); IMP
+            needs the full one (plug-in 0.79–0.86, full 0.94–0.95). See the module README.
         max_steps: Newton steps of the tilting at most (spec §4.1: 50).
         tol: the tilt has converged when max |∇L(θ)| ≤ tol on standardised features; None
             means 1e-10 in float64 (spec §4.1) and 1e-5 in float32 (rounding of the means).
@@ -52,7 +57,7 @@ class Config:
     ratio_features: FeatureMap = linear_features
     imputation_features: FeatureMap = linear_features
     level: float = 0.95
-    variance: Literal["full", "plugin"] = "full"
+    variance: Literal["auto", "full", "plugin"] = "auto"
     max_steps: int = 50
     tol: float | None = None
     max_halvings: int = 12
@@ -67,7 +72,7 @@ class Config:
                 )
         _validate.check_range("Config.level", self.level, low=0.0, high=1.0, low_open=True,
                               high_open=True)  # fmt: skip
-        _validate.check_choice("Config.variance", self.variance, ("full", "plugin"))
+        _validate.check_choice("Config.variance", self.variance, ("auto", "full", "plugin"))
         _validate.check_integer("Config.max_steps", self.max_steps, minimum=1)
         _validate.check_integer("Config.max_halvings", self.max_halvings, minimum=0)
         if self.tol is not None:

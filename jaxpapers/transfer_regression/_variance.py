@@ -17,6 +17,10 @@ A_η = ∂Ψ_η/∂η, which is block diagonal at the solution (mean_S[wφφᵀ]
 ∂/∂Γ of mean_S r rᵀ vanishes because OLS residuals are orthogonal to ψ). This is the usual
 M-estimation sandwich: it accounts for the estimation of ŵ, m₁, m₂ and stays valid when one
 of the two nuisance models is misspecified (β̂ then converges to β* by double robustness).
+It is what IPW and IMP need (their influence functions carry the nuisance terms); for DR the
+terms vanish when both models are right, and at n = 2000 with heavy weights the estimated
+terms make the full sandwich undercover, so ``Config.variance="auto"`` uses the plug-in form
+for DR (see ``Config``).
 """
 
 from __future__ import annotations
@@ -50,47 +54,42 @@ def sandwich_se(
 
 
 def nuisance_corrected_scores(
-    parts, beta, tilt: Tilt, imputation: ImputationFit, features, target, source, estimator
+    parts, beta, tilt: Tilt, imputation: ImputationFit, features, target, source, mixing
 ) -> tuple[Array, Array]:
     """Rows f − J A_η⁻¹ f_η of the stacked influence function (module docstring).
 
-    ``parts`` are the per-row pieces the estimate was computed from; ``features`` holds the
-    imputation features f(v) of the target and source rows.
+    ``parts`` are the per-row pieces the estimate was computed from, ``mixing`` its (s, a, b)
+    (``_moments.MIXES``); ``features`` holds the imputation features f(v) of the target and
+    source rows. Blocks of J that an estimator does not use are zero (a = 0: no tilt; s = 0:
+    no imputation), so one program serves the four estimators.
     """
-    weights = tilt.weights
     score_t, score_s = row_scores(parts, beta)
-    uses_tilt, uses_imputation = estimator in ("ipw", "dr"), estimator in ("imp", "dr")
-    if not (uses_tilt or uses_imputation):
-        return score_t, score_s
 
     def psi_beta(theta, gamma, sigma):  # Ψ_β(β̂; η), weights e^{θᵀφ} left unnormalised
         fit = ImputationFit(gamma, sigma)
         w = jnp.exp(tilt.phi_source @ theta)
         moved = _parts(target, source, w, impute(fit, features[0]), impute(fit, features[1]),
-                       estimator)  # fmt: skip
+                       mixing)  # fmt: skip
         moments = _moments(moved)
         return moments.xy - moments.xx @ beta
 
-    argnums = (0,) * uses_tilt + (1, 2) * uses_imputation
-    jac = jax.jacfwd(psi_beta, argnums=argnums)(
+    jac_theta, jac_gamma, jac_sigma = jax.jacfwd(psi_beta, argnums=(0, 1, 2))(
         tilt.theta, imputation.coef, imputation.residual_cov
     )
-    if uses_tilt:  # f_θ = −φ (target rows), wφ (source rows)
-        jac_theta = jac[0]
-        a_theta = (tilt.phi_source * weights[:, None]).T @ tilt.phi_source / weights.shape[0]
-        # J A_θ⁻¹ φᵢ for every row: solve A_θ Kᵀ = Jᵀ once, then K φᵢ
-        gain = linalg.spd_solve(a_theta, jac_theta.T).T
-        score_t = score_t + tilt.phi_target @ gain.T
-        score_s = score_s - weights[:, None] * (tilt.phi_source @ gain.T)
-    if uses_imputation:  # f_Γ = ψ rᵀ, f_Σ = r rᵀ − Σ (source rows only)
-        jac_gamma, jac_sigma = jac[-2:]
-        psi = with_intercept(features[1])
-        residual = source[2] - psi @ imputation.coef
-        gram = psi.T @ psi / psi.shape[0]
-        # J_Γ · ((mean ψψᵀ)⁻¹ ψ_j r_jᵀ): move the solve onto J_Γ (d·q right-hand sides)
-        gain = linalg.spd_solve(gram, jnp.moveaxis(jac_gamma, 1, 0).reshape(gram.shape[0], -1))
-        gain = jnp.moveaxis(gain.reshape(jac_gamma.shape[1], *jac_gamma.shape[::2]), 0, 1)
-        score_s = score_s + jnp.einsum("dab,na,nb->nd", gain, psi, residual)
-        outer = residual[:, :, None] * residual[:, None, :] - imputation.residual_cov[None]
-        score_s = score_s + jnp.einsum("dab,nab->nd", jac_sigma, outer)
-    return score_t, score_s
+    # f_θ = −φ (target rows), ŵφ (source rows): J_θ A_θ⁻¹ φᵢ for every row by solving
+    # A_θ Kᵀ = J_θᵀ once, then K φᵢ.
+    weights = tilt.weights
+    a_theta = (tilt.phi_source * weights[:, None]).T @ tilt.phi_source / weights.shape[0]
+    gain = linalg.spd_solve(a_theta, jac_theta.T).T
+    score_t = score_t + tilt.phi_target @ gain.T
+    score_s = score_s - weights[:, None] * (tilt.phi_source @ gain.T)
+    # f_Γ = ψ rᵀ, f_Σ = r rᵀ − Σ (source rows only); J_Γ·((mean ψψᵀ)⁻¹ ψ_j r_jᵀ) with the
+    # solve moved onto J_Γ (d·q right-hand sides).
+    psi = with_intercept(features[1])
+    residual = source[2] - psi @ imputation.coef
+    gram = psi.T @ psi / psi.shape[0]
+    gain = linalg.spd_solve(gram, jnp.moveaxis(jac_gamma, 1, 0).reshape(gram.shape[0], -1))
+    gain = jnp.moveaxis(gain.reshape(jac_gamma.shape[1], *jac_gamma.shape[::2]), 0, 1)
+    score_s = score_s + jnp.einsum("dab,na,nb->nd", gain, psi, residual)
+    outer = residual[:, :, None] * residual[:, None, :] - imputation.residual_cov[None]
+    return score_t, score_s + jnp.einsum("dab,nab->nd", jac_sigma, outer)
