@@ -52,14 +52,15 @@ def summarise_replicates(replicates: Float[Array, "B ..."], converged: Bool[Arra
     return kept, se, low, high
 
 
+def _replicate(key, source, target, estimator, config):
+    result = estimate(*resample(key, source, target), estimator, config, with_se=False)
+    return result.beta, result.converged
+
+
 @functools.lru_cache(maxsize=32)
 def _batched(estimator: str, config: Config, devices: tuple):
     """One compiled, sharded program per (estimator, config, devices): no recompilation."""
-
-    def one(key, source, target):
-        result = estimate(*resample(key, source, target), estimator, config, with_se=False)
-        return result.beta, result.converged
-
+    one = functools.partial(_replicate, estimator=estimator, config=config)
     mesh = _mesh.make_mesh(devices=list(devices))
     return _mesh.sharded_vmap(one, mesh, in_axes=(0, None, None))
 
@@ -78,7 +79,8 @@ def bootstrap(
     Replicate b draws n_S source and n_T target rows with replacement (independently) and
     refits everything, nuisance models included; the standard error is the SD of the
     replicates and the interval their (1 ∓ level)/2 quantiles. The replicates run as one
-    ``vmap`` over keys, sharded over the available devices. Replicates whose fit failed
+    ``vmap`` over keys, sharded over the available devices (inside a user's ``jit`` or
+    ``vmap``, a plain ``vmap`` that the caller's program lays out). Replicates whose fit failed
     (``converged`` False) are left out of the summaries and reported.
 
     Args:
@@ -103,7 +105,11 @@ def bootstrap(
     num_resamples = _validate.check_integer("num_resamples", num_resamples, minimum=2)
     fitted = _estimate_jit(source, target, estimator, config)
     _checks.warn_if_degenerate(fitted, estimator, source[0].shape[0], config)
-    batched = _batched(estimator, config, tuple(jax.devices()))
-    beta, converged = batched(jax.random.split(key, num_resamples), source, target)
+    keys = jax.random.split(key, num_resamples)
+    if _validate.is_concrete((keys, source, target)):  # called eagerly: shard over devices
+        beta, converged = _batched(estimator, config, tuple(jax.devices()))(keys, source, target)
+    else:  # inside a user's jit or vmap: a plain vmap, laid out by the caller's program
+        replicate = functools.partial(_replicate, estimator=estimator, config=config)
+        beta, converged = jax.vmap(replicate, in_axes=(0, None, None))(keys, source, target)
     kept, se, low, high = summarise_replicates(beta, converged, config.level)
     return BootstrapResult(fitted.beta, se, low, high, kept, converged)

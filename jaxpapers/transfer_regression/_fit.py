@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from jaxpapers import linalg
 from jaxpapers.transfer_regression import _checks
@@ -28,8 +28,8 @@ __all__ = ["Nuisance", "estimate", "estimate_all", "fit", "fit_nuisance"]
 
 DEFAULT = Config()
 
-Source = tuple[Float[Array, " nS"], Float[Array, "nS p"], Float[Array, "nS q"]]
-Target = tuple[Float[Array, " nT"], Float[Array, "nT p"]]
+Source = tuple[Float[ArrayLike, " nS"], Float[ArrayLike, "nS p"], Float[ArrayLike, "nS q"]]
+Target = tuple[Float[ArrayLike, " nT"], Float[ArrayLike, "nT p"]]
 
 
 class Nuisance(NamedTuple):

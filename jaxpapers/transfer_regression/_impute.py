@@ -10,7 +10,7 @@ samples, so the source fit transports to the target (spec §11: never pool S and
 from __future__ import annotations
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from jaxpapers import linalg
 from jaxpapers.transfer_regression._types import ImputationFit
@@ -23,7 +23,9 @@ def with_intercept(features: Float[Array, "n k"]) -> Float[Array, "n k1"]:
     return jnp.concatenate([jnp.ones((features.shape[0], 1), features.dtype), features], axis=1)
 
 
-def fit_imputation(features_source: Float[Array, "nS k"], z: Float[Array, "nS q"]) -> ImputationFit:
+def fit_imputation(
+    features_source: Float[ArrayLike, "nS k"], z: Float[ArrayLike, "nS q"]
+) -> ImputationFit:
     """Least-squares imputation models of E[Z | v] and E[ZZᵀ | v] (module docstring).
 
     Args:
@@ -41,16 +43,16 @@ def fit_imputation(features_source: Float[Array, "nS k"], z: Float[Array, "nS q"
         >>> fit.coef[:, 0].round(1).tolist(), round(float(fit.residual_cov[0, 0]), 2)
         ([1.0, 2.0], 0.25)
     """
-    psi = with_intercept(features_source)
+    psi, z = with_intercept(jnp.asarray(features_source)), jnp.asarray(z)
     coef = linalg.lstsq(psi, z)
     residual = z - psi @ coef
     return ImputationFit(coef, residual.T @ residual / z.shape[0])
 
 
 def impute(
-    fit: ImputationFit, features: Float[Array, "n k"]
+    fit: ImputationFit, features: Float[ArrayLike, "n k"]
 ) -> tuple[Float[Array, "n q"], Float[Array, "n q q"]]:
     """m₁(v) and m₂(v) = m₁m₁ᵀ + Σ for each row's features f(v)."""
-    m1 = with_intercept(features) @ fit.coef
+    m1 = with_intercept(jnp.asarray(features)) @ fit.coef
     m2 = m1[:, :, None] * m1[:, None, :] + fit.residual_cov[None, :, :]
     return m1, m2

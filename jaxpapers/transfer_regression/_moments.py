@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from jaxpapers import linalg
 from jaxpapers.transfer_regression._types import Moments
@@ -109,11 +110,11 @@ def _moments(parts: _Parts) -> Moments:
 
 
 def dr_moments(
-    target: tuple[Float[Array, " nT"], Float[Array, "nT p"]],
-    source: tuple[Float[Array, " nS"], Float[Array, "nS p"], Float[Array, "nS q"]],
-    weights: Float[Array, " nS"] | None = None,
-    imputed_target: tuple[Float[Array, "nT q"], Float[Array, "nT q q"]] | None = None,
-    imputed_source: tuple[Float[Array, "nS q"], Float[Array, "nS q q"]] | None = None,
+    target: tuple[Float[ArrayLike, " nT"], Float[ArrayLike, "nT p"]],
+    source: tuple[Float[ArrayLike, " nS"], Float[ArrayLike, "nS p"], Float[ArrayLike, "nS q"]],
+    weights: Float[ArrayLike, " nS"] | None = None,
+    imputed_target: tuple[Float[ArrayLike, "nT q"], Float[ArrayLike, "nT q q"]] | None = None,
+    imputed_source: tuple[Float[ArrayLike, "nS q"], Float[ArrayLike, "nS q q"]] | None = None,
     *,
     estimator: str = "dr",
 ) -> Moments:
@@ -140,6 +141,9 @@ jnp.array([[1.0], [0.0], [1.0]])
         [7.0, 10.0, 5.0]
     """
     _check_needed(estimator, weights, imputed_target, imputed_source)
+    target, source, weights, imputed_target, imputed_source = jax.tree.map(
+        jnp.asarray, (target, source, weights, imputed_target, imputed_source)
+    )
     y_t, (y_s, _, z_s) = target[0], source
     dtype, q = y_s.dtype, z_s.shape[1]
 

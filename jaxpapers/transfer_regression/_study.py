@@ -4,7 +4,7 @@ One replication simulates a data set of a scenario (:func:`simulate`) and fits t
 estimators from one nuisance fit; optionally it also runs the two-sample bootstrap. The
 replications run as one compiled program: the keys are split over the devices
 (:func:`jaxpapers._mesh.sharded_vmap`) and each device maps over its share in batches
-(``jax.lax.map``), which bounds memory (a data set draws 20(n_S + n_T) population units).
+(``jax.lax.map``), which bounds memory (a data set draws 5(n_S + n_T) population units).
 """
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def _run(key, scenario, n_source, n_target, num_replications, num_resamples, con
     return [leaf.reshape((groups * per,) + leaf.shape[2:])[:num_replications] for leaf in out]
 
 
-def _coverage(covered, converged):
-    count = jnp.sum(converged, axis=0)[:, None]
-    rate = jnp.sum(covered & converged[..., None], axis=0) / count
+def _coverage(covered, converged, dtype):
+    count = jnp.sum(converged, axis=0)[:, None].astype(dtype)
+    rate = jnp.sum(covered & converged[..., None], axis=0).astype(dtype) / count
     return rate, jnp.sqrt(rate * (1.0 - rate) / count)
 
 
@@ -105,7 +105,7 @@ def study(
         num_replications: R ≥ 2.
         num_resamples: bootstrap replicates per replication (0: no bootstrap).
         config: as in :func:`fit`.
-        batch_size: replications evaluated at once per device (memory ∝ batch_size · 20 ·
+        batch_size: replications evaluated at once per device (memory ∝ batch_size · 5 ·
             (n_S + n_T)).
 
     Returns:
@@ -130,11 +130,11 @@ def study(
     beta, se, converged, ess = out[:4]
     truth = target_truth(scenario, beta.dtype)
     error = jnp.where(converged[..., None], beta - truth[None, None, :], jnp.nan)
-    count = jnp.sum(converged, axis=0)[:, None]
+    count = jnp.sum(converged, axis=0)[:, None].astype(beta.dtype)
     sd = jnp.nanstd(error, axis=0, ddof=1)
     z = NormalDist().inv_cdf(0.5 + config.level / 2)
     covered = jnp.abs(beta - truth[None, None, :]) <= z * se
-    coverage, coverage_se = _coverage(covered, converged)
+    coverage, coverage_se = _coverage(covered, converged, beta.dtype)
     result = StudyResult(
         truth, beta, se, covered, converged, ess, jnp.nanmean(error, axis=0), sd / jnp.sqrt(count),
         sd, jnp.sqrt(jnp.nanmean(error**2, axis=0)), coverage, coverage_se,
@@ -142,7 +142,7 @@ def study(
     )  # fmt: skip
     if num_resamples:
         boot_se = out[4]
-        boot = _coverage(jnp.abs(beta - truth[None, None, :]) <= z * boot_se, converged)
+        boot = _coverage(jnp.abs(beta - truth[None, None, :]) <= z * boot_se, converged, beta.dtype)
         result = result._replace(bootstrap_se=boot_se, bootstrap_coverage=boot[0],
                                  bootstrap_coverage_se=boot[1])  # fmt: skip
     return result

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from jaxpapers import linalg
 from jaxpapers.transfer_regression._types import DensityRatioFit
@@ -191,8 +191,8 @@ def effective_sample_size(weights: Float[Array, " n"]) -> Float[Array, ""]:
 
 
 def fit_density_ratio(
-    features_source: Float[Array, "nS k"],
-    features_target: Float[Array, "nT k"],
+    features_source: Float[ArrayLike, "nS k"],
+    features_target: Float[ArrayLike, "nT k"],
     *,
     max_steps: int = 50,
     tol: float | None = None,
@@ -231,6 +231,7 @@ def fit_density_ratio(
         Hainmueller, "Entropy balancing", Political Analysis 2012; Zhao & Wang, "Augmented
         transfer regression learning for completely missing covariates", arXiv:2605.04469.
     """
+    features_source, features_target = jnp.asarray(features_source), jnp.asarray(features_target)
     fitted = tilt(features_source, features_target, max_steps=max_steps, tol=tol,
                   max_halvings=max_halvings)  # fmt: skip
     theta = fitted.theta

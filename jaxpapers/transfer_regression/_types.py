@@ -47,8 +47,9 @@ class Config:
             the plug-in one covers better (S1 0.93–0.95, S2 0.93–0.95, S3 0.89–0.98); IMP
             needs the full one (plug-in 0.79–0.86, full 0.94–0.95). See the module README.
         max_steps: Newton steps of the tilting at most (spec §4.1: 50).
-        tol: the tilt has converged when max |∇L(θ)| ≤ tol on standardised features; None
-            means 1e-10 in float64 (spec §4.1) and 1e-5 in float32 (rounding of the means).
+        tol: Newton stops when max |∇L(θ)| ≤ tol on standardised features; None means
+            1e-10 in float64 (spec §4.1) and 1e-6 in float32. The tilt counts as converged
+            when max |∇L| ≤ max(tol, √eps) (float32 rounds the weighted means at ~1e-7).
         max_halvings: the backtracking line search tries steps 1, ½, …, 2^-max_halvings.
         min_ess_fraction: :func:`fit` warns when the effective sample size of the weights is
             below this fraction of the source rows (and always when the tilt fails).

@@ -24,10 +24,8 @@ def fitted():
     """S1 and S3 data (n_S = 300, n_T = 250), all estimators with both variance types."""
     out = {}
     with jax.enable_x64(True):
-        full, plugin = (
-            jax.jit(estimate_all),
-            jax.jit(lambda s, t: estimate_all(s, t, tr.Config(variance="plugin"))),
-        )
+        full = jax.jit(lambda s, t: estimate_all(s, t, tr.Config(variance="full")))
+        plugin = jax.jit(lambda s, t: estimate_all(s, t, tr.Config(variance="plugin")))
         for scenario in ("S1", "S3"):
             source, target = tr.simulate(jax.random.key(21), scenario, 300, 250)
             out[scenario] = (*_as_numpy(source, target), full(source, target),
