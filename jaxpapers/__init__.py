@@ -13,6 +13,7 @@ METHODS: tuple[str, ...] = (
     "adam_sgd_tracking",
     "attention_transport",
     "pair_ci",
+    "transfer_regression",
     "video_pde",
 )
 """The method subpackages, one per paper."""
