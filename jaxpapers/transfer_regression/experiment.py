@@ -75,7 +75,8 @@ class Scale:
 
     @classmethod
     def quick(cls) -> Scale:
-        return cls()
+        # the bootstrap check is undecided below R = 200 anyway: a small informational run
+        return cls(bootstrap_replications=24, bootstrap_resamples=50)
 
     @classmethod
     def full(cls) -> Scale:
@@ -110,7 +111,8 @@ def truth_stage(key: PRNGKey, scale: Scale, done) -> StageResult:
         keep = selected.astype(bool)
         design = np.column_stack([np.ones(keep.sum()), x[keep], z[keep]]).astype(np.float64)
         beta, se = _ols_hc0(design, y[keep].astype(np.float64))
-        mc.append(beta), mc_se.append(se)
+        mc.append(beta)
+        mc_se.append(se)
     mc, mc_se = np.stack(mc), np.stack(mc_se)
     z_scores = np.abs(quadrature - mc) / mc_se
     gap = np.abs(quadrature - np.asarray([PROTOTYPE_TRUTH[s] for s in names]))
@@ -291,6 +293,8 @@ def bootstrap_stage(key: PRNGKey, scale: Scale, done) -> StageResult:
         key, "S1", scale.n, scale.n, num_replications=scale.bootstrap_replications,
         num_resamples=scale.bootstrap_resamples, batch_size=scale.batch_size,
     )  # fmt: skip
+    assert result.bootstrap_coverage is not None and result.bootstrap_coverage_se is not None
+    assert result.bootstrap_se is not None
     coverage = np.asarray(result.bootstrap_coverage[DR])
     coverage_se = np.asarray(result.bootstrap_coverage_se[DR])
     reps, boots = scale.bootstrap_replications, scale.bootstrap_resamples
