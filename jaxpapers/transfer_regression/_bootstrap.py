@@ -18,20 +18,31 @@ from jaxtyping import Array, Bool, Float
 from jaxpapers import _mesh, _validate
 from jaxpapers._typing import PRNGKey
 from jaxpapers.transfer_regression import _checks
-from jaxpapers.transfer_regression._fit import DEFAULT, Source, Target, _estimate_jit, estimate
+from jaxpapers.transfer_regression._fit import (
+    DEFAULT,
+    Source,
+    SourceArrays,
+    Target,
+    TargetArrays,
+    _estimate_jit,
+    estimate,
+)
 from jaxpapers.transfer_regression._fit import estimate_all as _estimate_all
 from jaxpapers.transfer_regression._types import BootstrapResult, Config
 
 __all__ = ["bootstrap", "resample", "summarise_replicates"]
 
 
-def resample(key: PRNGKey, source: Source, target: Target) -> tuple[Source, Target]:
+def resample(
+    key: PRNGKey, source: SourceArrays, target: TargetArrays
+) -> tuple[SourceArrays, TargetArrays]:
     """One two-sample bootstrap draw: rows of S and of T drawn with replacement, separately."""
     key_s, key_t = jax.random.split(key)
     n_s, n_t = source[0].shape[0], target[0].shape[0]
     rows_s = jax.random.randint(key_s, (n_s,), 0, n_s)
     rows_t = jax.random.randint(key_t, (n_t,), 0, n_t)
-    return tuple(a[rows_s] for a in source), tuple(a[rows_t] for a in target)
+    (y_s, x_s, z_s), (y_t, x_t) = source, target
+    return (y_s[rows_s], x_s[rows_s], z_s[rows_s]), (y_t[rows_t], x_t[rows_t])
 
 
 def replicate_all(key, source, target, config) -> tuple[Array, Array]:

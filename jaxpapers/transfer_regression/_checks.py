@@ -15,6 +15,7 @@ import numpy as np
 
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array
 
 from jaxpapers import _validate
 from jaxpapers.transfer_regression._features import feature_matrix
@@ -113,7 +114,9 @@ def _check_shapes(source, target, config: Config) -> None:
         )
 
 
-def check_samples(source: Any, target: Any, config: Config, estimator: str):
+def check_samples(
+    source: Any, target: Any, config: Config, estimator: str
+) -> tuple[tuple[Array, Array, Array], tuple[Array, Array]]:
     """Validate and cast (y, x, z) and (y, x) to one float dtype; returns the two tuples."""
     _validate.check_choice("estimator", estimator, ESTIMATORS)
     if not isinstance(config, Config):
@@ -126,7 +129,7 @@ def check_samples(source: Any, target: Any, config: Config, estimator: str):
             _validate.as_concrete(name, value)  # TypeError for non-numeric input
     dtype = _dtype(source + target)
     arrays = [jnp.asarray(a, dtype) for a in source + target]
-    source, target = tuple(arrays[:3]), tuple(arrays[3:])
+    source, target = (arrays[0], arrays[1], arrays[2]), (arrays[3], arrays[4])
     _check_shapes(source, target, config)
     if _validate.is_concrete(arrays):
         with jax.ensure_compile_time_eval():  # concrete data closed over inside a user's jit

@@ -28,8 +28,11 @@ __all__ = ["Nuisance", "estimate", "estimate_all", "fit", "fit_nuisance"]
 
 DEFAULT = Config()
 
+# what users pass (fit, bootstrap) and what the pure functions take (arrays, one dtype)
 Source = tuple[Float[ArrayLike, " nS"], Float[ArrayLike, "nS p"], Float[ArrayLike, "nS q"]]
 Target = tuple[Float[ArrayLike, " nT"], Float[ArrayLike, "nT p"]]
+SourceArrays = tuple[Float[Array, " nS"], Float[Array, "nS p"], Float[Array, "nS q"]]
+TargetArrays = tuple[Float[Array, " nT"], Float[Array, "nT p"]]
 
 
 class Nuisance(NamedTuple):
@@ -40,7 +43,7 @@ class Nuisance(NamedTuple):
     features: tuple[Array, Array]  # imputation features f(v) of the target and source rows
 
 
-def fit_nuisance(source: Source, target: Target, config: Config) -> Nuisance:
+def fit_nuisance(source: SourceArrays, target: TargetArrays, config: Config) -> Nuisance:
     """Density ratio (tilt) and imputation models, both from features of v = (y, x)."""
     (y_s, x_s, z_s), (y_t, x_t) = source, target
     tilted = tilt(
@@ -57,9 +60,10 @@ def fit_nuisance(source: Source, target: Target, config: Config) -> Nuisance:
 
 def _from_nuisance(nuisance, source, target, mixing, config, with_se=True) -> Result:
     """β̂ (and se) of the estimator (s, a, b) = ``mixing`` from fitted nuisance models."""
-    imputed = [impute(nuisance.imputation, f) for f in nuisance.features]
+    imputed_t = impute(nuisance.imputation, nuisance.features[0])
+    imputed_s = impute(nuisance.imputation, nuisance.features[1])
     weights = nuisance.tilt.weights
-    parts = _parts(target, source, weights, *imputed, mixing)
+    parts = _parts(target, source, weights, imputed_t, imputed_s, mixing)
     moments = _moments(parts)
     factor = linalg.cholesky(moments.xx)  # NaN when M̂_xx is not positive definite
     beta = linalg.cho_solve(factor, moments.xy[:, None])[:, 0]
@@ -90,8 +94,8 @@ def _from_nuisance(nuisance, source, target, mixing, config, with_se=True) -> Re
 
 
 def estimate(
-    source: Source,
-    target: Target,
+    source: SourceArrays,
+    target: TargetArrays,
     estimator: str = "dr",
     config: Config = DEFAULT,
     *,
@@ -107,7 +111,7 @@ def estimate(
 
 
 def estimate_all(
-    source: Source, target: Target, config: Config = DEFAULT, *, with_se: bool = True
+    source: SourceArrays, target: TargetArrays, config: Config = DEFAULT, *, with_se: bool = True
 ) -> Result:
     """All four estimators (:data:`ESTIMATORS` order) from one nuisance fit.
 
@@ -185,6 +189,6 @@ def fit(
         covariates", arXiv:2605.04469 (2026).
     """
     source, target = _checks.check_samples(source, target, config, estimator)
-    result = _estimate_jit(source, target, estimator, config)
+    result: Result = _estimate_jit(source, target, estimator, config)
     _checks.warn_if_degenerate(result, estimator, source[0].shape[0], config)
     return result

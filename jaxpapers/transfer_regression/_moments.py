@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
@@ -141,19 +140,21 @@ jnp.array([[1.0], [0.0], [1.0]])
         [7.0, 10.0, 5.0]
     """
     _check_needed(estimator, weights, imputed_target, imputed_source)
-    target, source, weights, imputed_target, imputed_source = jax.tree.map(
-        jnp.asarray, (target, source, weights, imputed_target, imputed_source)
-    )
-    y_t, (y_s, _, z_s) = target[0], source
+    y_t, x_t = (jnp.asarray(a) for a in target)
+    y_s, x_s, z_s = (jnp.asarray(a) for a in source)
+    target, source = (y_t, x_t), (y_s, x_s, z_s)
     dtype, q = y_s.dtype, z_s.shape[1]
 
     def absent(n):
         return jnp.zeros((n, q), dtype), jnp.zeros((n, q, q), dtype)
 
-    weights = jnp.ones_like(y_s) if weights is None else weights
-    imputed_target = absent(y_t.shape[0]) if imputed_target is None else imputed_target
-    imputed_source = absent(y_s.shape[0]) if imputed_source is None else imputed_source
-    parts = _parts(target, source, weights, imputed_target, imputed_source, mix(estimator, dtype))
+    def given(imputed):
+        return jnp.asarray(imputed[0]), jnp.asarray(imputed[1])
+
+    w = jnp.ones_like(y_s) if weights is None else jnp.asarray(weights)
+    m_t = absent(y_t.shape[0]) if imputed_target is None else given(imputed_target)
+    m_s = absent(y_s.shape[0]) if imputed_source is None else given(imputed_source)
+    parts = _parts(target, source, w, m_t, m_s, mix(estimator, dtype))
     return _moments(parts)
 
 

@@ -35,7 +35,7 @@ def replication(key: PRNGKey, flags, n_source: int, n_target: int, config: Confi
     ``flags`` = (ratio_right, imputation_right) of the scenario, as (traced) booleans.
     """
     key_data, key_boot = jax.random.split(key)
-    source, target = draw(key_data, *flags, n_source, n_target)
+    source, target = draw(key_data, flags[0], flags[1], n_source, n_target)
     result = estimate_all(source, target, config)
     out = (result.beta, result.se, result.converged, result.ess)
     if num_resamples:

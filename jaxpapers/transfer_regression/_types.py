@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal, NamedTuple
 
+import numpy as np
+
 from jaxtyping import Array, Bool, Float, Int
 
 from jaxpapers import _validate
@@ -222,8 +224,8 @@ class Truth(NamedTuple):
             N and 2N nodes per axis).
     """
 
-    beta: Float[Array, " d"]
-    error: Float[Array, " d"]
+    beta: Float[np.ndarray, " d"]
+    error: Float[np.ndarray, " d"]
 
 
 Estimator = Literal["naive", "ipw", "imp", "dr"]
