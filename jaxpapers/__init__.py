@@ -17,6 +17,7 @@ METHODS: tuple[str, ...] = (
     "pair_ci",
     "perturbation_lm",
     "symbolic_regression",
+    "transfer_regression",
     "video_pde",
 )
 """The method subpackages, one per paper."""

@@ -33,6 +33,7 @@ BUILTIN: tuple[str, ...] = (
     "pair_ci",
     "perturbation_lm",
     "symbolic_regression",
+    "transfer_regression",
     "video_pde",
 )
 
