@@ -9,6 +9,8 @@ finds fastest. After k steps, S Q_k = Q_k T_k + β_k q_{k+1} e_kᵀ; for the top
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
@@ -30,6 +32,28 @@ def _start_vector(top: Array, valid: Array) -> Array:
     return start / jnp.maximum(jnp.linalg.norm(start), jnp.finfo(dtype).tiny)
 
 
+def _lanczos_step(carry, j):
+    """One Lanczos step with full reorthogonalisation against the basis and the top vector.
+
+    Module-level (S and the top vector ride in the carry) so that eager calls reuse the traced
+    scan instead of compiling a fresh closure every time.
+    """
+    S, top, q, q_prev, beta_prev, basis, active = carry
+    floor = 100 * jnp.finfo(S.dtype).eps
+    basis = basis.at[j].set(q)
+    w = S @ q - beta_prev * q_prev
+    alpha = jnp.dot(q, w)
+    w = w - alpha * q
+    w = w - basis.T @ (basis @ w)  # full reorthogonalisation (twice is enough)
+    w = w - basis.T @ (basis @ w)
+    w = w - top * jnp.dot(top, w)
+    beta = jnp.linalg.norm(w)
+    alive = active & (beta > floor)
+    q_next = jnp.where(alive, w / jnp.where(alive, beta, 1.0), 0.0)
+    out = (jnp.where(active, alpha, PAD_EIGENVALUE), jnp.where(alive, beta, 0.0), active)
+    return (S, top, q_next, q, jnp.where(alive, beta, 0.0), basis, alive), out
+
+
 def _lanczos_mu2(S: Array, top: Array, valid: Array, steps: int):
     """(μ₂ Ritz value, residual, active steps) of one head by full-reorthogonalised Lanczos.
 
@@ -38,26 +62,10 @@ def _lanczos_mu2(S: Array, top: Array, valid: Array, steps: int):
     at −3, below spec(S) ⊂ [−1, 1].
     """
     n, dtype = S.shape[-1], S.dtype
-    floor = 100 * jnp.finfo(dtype).eps
-
-    def step(carry, j):
-        q, q_prev, beta_prev, basis, active = carry
-        basis = basis.at[j].set(q)
-        w = S @ q - beta_prev * q_prev
-        alpha = jnp.dot(q, w)
-        w = w - alpha * q
-        w = w - basis.T @ (basis @ w)  # full reorthogonalisation (twice is enough)
-        w = w - basis.T @ (basis @ w)
-        w = w - top * jnp.dot(top, w)
-        beta = jnp.linalg.norm(w)
-        alive = active & (beta > floor)
-        q_next = jnp.where(alive, w / jnp.where(alive, beta, 1.0), 0.0)
-        out = (jnp.where(active, alpha, PAD_EIGENVALUE), jnp.where(alive, beta, 0.0), active)
-        return (q_next, q, jnp.where(alive, beta, 0.0), basis, alive), out
-
+    start = _start_vector(top, valid)
     basis = jnp.zeros((steps, n), dtype)
-    init = (_start_vector(top, valid), jnp.zeros(n, dtype), jnp.zeros((), dtype), basis)
-    _, (alphas, betas, active) = jax.lax.scan(step, (*init, jnp.any(valid)), jnp.arange(steps))
+    init = (S, top, start, jnp.zeros(n, dtype), jnp.zeros((), dtype), basis, jnp.any(valid))
+    _, (alphas, betas, active) = jax.lax.scan(_lanczos_step, init, jnp.arange(steps))
     tridiagonal = jnp.diag(alphas) + jnp.diag(betas[:-1], 1) + jnp.diag(betas[:-1], -1)
     values, vectors = jnp.linalg.eigh(tridiagonal)
     residual = betas[-1] * jnp.abs(vectors[-1, -1])  # zero once the space is exhausted
@@ -102,7 +110,7 @@ def lambda2_lanczos(
     root = jnp.sqrt(0.5 * jnp.sum(masked + jnp.swapaxes(masked, -1, -2), axis=-1))
     top = root / jnp.maximum(jnp.linalg.norm(root, axis=-1, keepdims=True), jnp.finfo(A.dtype).tiny)
     lead, n = A.shape[:-2], A.shape[-1]
-    solve = jax.vmap(lambda s, t, v: _lanczos_mu2(s, t, v, min(steps, n)))
+    solve = jax.vmap(functools.partial(_lanczos_mu2, steps=min(steps, n)))
     mu2, residual, used = solve(S.reshape(-1, n, n), top.reshape(-1, n), valid.reshape(-1, n))
     residual = residual.reshape(lead)
     return Lanczos(1.0 - mu2.reshape(lead), residual, residual <= tol, used.reshape(lead))

@@ -57,10 +57,10 @@ def test_probe_scores_keep_items_together_and_find_a_planted_signal(key):
     # separation 1.5 sd: population AUROC Φ(1.5/√2) = 0.856; with 120 samples SE ≈ 0.035
     assert float(at.length_controlled_auroc(key, out.score, label, np.zeros(120, int), group)
                  .plain_auroc) > 0.75  # fmt: skip
-    shuffled = at.probe_scores(key, jnp.asarray(x), np.random.default_rng(2).permutation(label),
-                               group)  # fmt: skip
+    noise = np.random.default_rng(2).permutation(label)
+    shuffled = at.probe_scores(key, jnp.asarray(x), noise, group)
     # shuffled labels carry nothing: out-of-fold AUROC near ½ (SE ≈ 0.05; 0.7 is 4 SE away)
-    assert float(at.length_controlled_auroc(key, shuffled.score, label, np.zeros(120, int),
+    assert float(at.length_controlled_auroc(key, shuffled.score, noise, np.zeros(120, int),
                                             group).plain_auroc) < 0.7  # fmt: skip
     with pytest.raises(ValueError, match="n_folds must be <= the number of groups"):
         at.probe_scores(key, jnp.asarray(x[:8]), label[:8], group[:8], n_folds=5)
