@@ -159,6 +159,13 @@ def restrict_to_tokens(
 
     This is how a span (e.g. the response) is analysed on its own, and how an attention sink is
     removed (keep everything but token 0). Rows that had no mass on kept tokens stay zero.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import restrict_to_tokens, uniform_causal_attention
+        >>> no_sink = restrict_to_tokens(uniform_causal_attention(4), jnp.arange(4) > 0)
+        >>> no_sink.sum(-1).tolist()  # the dropped token's row is zero, the others sum to one
+        [0.0, 1.0, 1.0, 1.0]
     """
     A = check_matrix(A)
     keep = check_mask(keep, A)
@@ -178,6 +185,12 @@ def slice_span(
     Returns the renormalised span map (:func:`restrict_to_tokens`) and its validity mask, so a
     batch of responses of different lengths shares one static shape (vmap over examples).
     Tokens past ``length`` (or past the end of ``A``) are masked.
+
+    Example:
+        >>> from jaxpapers.attention_transport import slice_span, uniform_causal_attention
+        >>> span, valid = slice_span(uniform_causal_attention(10), start=6, length=3, size=4)
+        >>> span.shape, valid.tolist()
+        ((4, 4), [True, True, True, False])
     """
     A = check_matrix(A)
     T = A.shape[-1]

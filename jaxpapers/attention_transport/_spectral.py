@@ -71,6 +71,12 @@ def spectral_cheeger(
 
     The sweep orders tokens by x = D^{-1/2} v₂ (v₂ the second eigenvector of S_N) and takes the
     best prefix in that order; by Cheeger, λ₂/2 ≤ φ ≤ φ_sweep ≤ √(2λ₂).
+
+    Example:
+        >>> from jaxpapers.attention_transport import spectral_cheeger, uniform_causal_attention
+        >>> result = spectral_cheeger(uniform_causal_attention(64))
+        >>> round(float(result.lambda2), 3), bool(result.lambda2 / 2 <= result.phi_sweep)
+        (0.579, True)
     """
     A = check_matrix(A)
     mask = check_mask(mask, A)
@@ -94,6 +100,11 @@ def lapeigvals(
     D_jj = (Σ_i A_ij)/(number of valid tokens at positions ≥ j): received attention divided by
     how many (later) queries can attend to j. Padded tokens are skipped; positions beyond the
     valid tokens are filled with 0.
+
+    Example:
+        >>> from jaxpapers.attention_transport import lapeigvals, uniform_causal_attention
+        >>> [round(float(v), 3) for v in lapeigvals(uniform_causal_attention(4), 2)]
+        [0.0, -0.042]
     """
     _check_k(k)
     A = check_matrix(A)

