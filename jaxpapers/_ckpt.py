@@ -69,29 +69,17 @@ def _abstract(tree: Any) -> Any:
     return jax.tree.map(to_struct, tree)
 
 
-def manager(
-    directory: str | Path, *, max_to_keep: int | None = 2, this_process_only: bool = False
-) -> ocp.CheckpointManager:
+def manager(directory: str | Path, *, max_to_keep: int | None = 2) -> ocp.CheckpointManager:
     """A checkpoint manager over ``directory`` (created if missing) keeping the newest steps.
 
-    Args:
-        directory: the checkpoint folder.
-        max_to_keep: how many of the newest steps to keep (None: all).
-        this_process_only: in a multi-process job, save and restore host-local data in this
-            process alone (no barrier with the others); each process then needs its own
-            ``directory``. The default is orbax's collective save of global arrays.
+    In a multi-process job every process calls :func:`save` and :func:`restore` in the same
+    order (orbax synchronises them); host-local numpy data is written once, by process 0, so
+    ``directory`` must be on a file system all processes see.
     """
     directory = Path(directory).absolute()
-    directory.mkdir(parents=True, exist_ok=True)
-    multiprocessing = ocp.options.MultiprocessingOptions()
-    if this_process_only and jax.process_count() > 1:
-        index = jax.process_index()
-        multiprocessing = ocp.options.MultiprocessingOptions(
-            primary_host=index, active_processes={index}
-        )
-    options = ocp.CheckpointManagerOptions(
-        max_to_keep=max_to_keep, create=True, multiprocessing_options=multiprocessing
-    )
+    if jax.process_index() == 0:
+        directory.mkdir(parents=True, exist_ok=True)
+    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
     return ocp.CheckpointManager(directory, options=options)
 
 
