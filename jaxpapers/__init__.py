@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 METHODS: tuple[str, ...] = (
     "adam_sgd_tracking",
     "attention_transport",
+    "fpo",
+    "grb_clustering",
     "pair_ci",
     "video_pde",
 )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import jax
+import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
 __all__ = ["latest_step", "load", "manager", "restore", "restore_meta", "save"]
@@ -25,7 +26,7 @@ __all__ = ["latest_step", "load", "manager", "restore", "restore_meta", "save"]
 
 def _is_key(leaf: Any) -> bool:
     dtype = getattr(leaf, "dtype", None)
-    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+    return dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
 
 
 def _keys_to_data(tree: Any) -> Any:
@@ -120,7 +121,7 @@ def restore(mngr: ocp.CheckpointManager, target: Any, step: int | None = None) -
         meta=ocp.args.JsonRestore(),
     )
     restored = mngr.restore(step, args=args)
-    return _data_to_keys(restored.state, abstract), dict(restored.meta or {})
+    return _data_to_keys(restored["state"], abstract), dict(restored["meta"] or {})
 
 
 def restore_meta(mngr: ocp.CheckpointManager, step: int | None = None) -> dict:
@@ -129,7 +130,7 @@ def restore_meta(mngr: ocp.CheckpointManager, step: int | None = None) -> dict:
     if step is None:
         raise FileNotFoundError(f"no checkpoint in {mngr.directory}")
     restored = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
-    return dict(restored.meta or {})
+    return dict(restored["meta"] or {})
 
 
 def load(directory: str | Path, target: Any, step: int | None = None) -> tuple[Any, dict]:

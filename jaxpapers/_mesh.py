@@ -56,7 +56,7 @@ DATA, MODEL = "data", "model"
 def make_mesh(
     shape: Sequence[int] | None = None,
     axis_names: Sequence[str] = (DATA, MODEL),
-    devices: Sequence[jax.Device] | None = None,
+    devices: Sequence[Any] | None = None,
 ) -> Mesh:
     """A mesh with automatic axis types over the available devices.
 
@@ -101,7 +101,7 @@ def _axis_size(mesh: Mesh, axis: str | Sequence[str]) -> int:
 
 def _is_key(leaf: Any) -> bool:
     dtype = getattr(leaf, "dtype", None)
-    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+    return dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
 
 
 def put_global(leaf: Any, sharding: NamedSharding) -> jax.Array:

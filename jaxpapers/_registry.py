@@ -25,7 +25,14 @@ from jaxpapers import _stages
 __all__ = ["BUILTIN", "Registry", "Reproduction", "UnknownReproductionError", "default_registry"]
 
 # Method subpackages whose experiment ships in the CLI, in the order listed.
-BUILTIN: tuple[str, ...] = ("adam_sgd_tracking", "attention_transport", "pair_ci", "video_pde")
+BUILTIN: tuple[str, ...] = (
+    "adam_sgd_tracking",
+    "attention_transport",
+    "fpo",
+    "grb_clustering",
+    "pair_ci",
+    "video_pde",
+)
 
 MODES = ("quick", "full")
 

@@ -63,7 +63,7 @@ class StageResult(NamedTuple):
     meta: Mapping[str, Any] = {}
 
 
-StageFn = Callable[[jax.Array, Any, Mapping[str, np.ndarray]], StageResult]
+StageFn = Callable[[jax.Array, Any, dict[str, np.ndarray]], StageResult]
 
 
 class Stage(NamedTuple):

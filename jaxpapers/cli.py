@@ -22,6 +22,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from jaxpapers._registry import Registry, UnknownReproductionError, default_registry
 
@@ -184,7 +185,7 @@ def _list(registry: Registry) -> int:
     return EXIT_OK
 
 
-def _process_layout() -> dict[str, int]:
+def _process_layout() -> dict[str, Any]:
     """``num_processes`` / ``process_id`` from ``JAX_NUM_PROCESSES`` / ``JAX_PROCESS_ID`` if set
     (JAX reads ``JAX_COORDINATOR_ADDRESS`` itself but not these two); else JAX's detection."""
     layout = {}

@@ -26,7 +26,6 @@ import numpy as np
 import jax
 
 import jaxpapers.pair_ci as pc
-from jaxpapers.pair_ci._sim import calibration_pvalues, rejection_interval
 
 full = os.environ.get("JAXPAPERS_FULL") == "1"
 reps = 300 if full else 20
@@ -42,15 +41,15 @@ print("missing fraction of Z:", float(np.isnan(np.asarray(data[:, 2])).mean()))
 result = pc.pair_ci_test(jax.random.key(1), data, 1, 0, [2, 3])
 print(
     f"one PAIR-CI test: t = {float(result.statistic):.2f}, p = {float(result.pvalue):.3f}, "
-    f"df = {float(result.df):.1f}"
+    f"df = {float(result.df):.1f}, converged: {bool(result.converged)}"
 )
 
 # %%
 config = pc.Config(n_folds=5, n_imputations=5, imputation_sweeps=1)
 rows = []
 for i, n in enumerate((1000, 2000)):
-    naive, pair = calibration_pvalues(jax.random.key(10 + i), reps, n, config, mechanism="mnar")
-    rows.append((n, rejection_interval(naive), rejection_interval(pair)))
+    naive, pair = pc.calibration_pvalues(jax.random.key(10 + i), reps, n, config, mechanism="mnar")
+    rows.append((n, pc.rejection_interval(naive), pc.rejection_interval(pair)))
     print(f"n={n}: impute-then-Fisher-z FPR {rows[-1][1][0]:.2f}, PAIR-CI FPR {rows[-1][2][0]:.2f}")
 
 fig, ax = plt.subplots(figsize=(5, 3))
@@ -68,7 +67,8 @@ plt.show()
 # the `.bif.gz` file. At quick settings we keep a 12-variable *ancestral* subnetwork (closed under
 # taking parents, so its true DAG is the induced subgraph); `JAXPAPERS_FULL=1` uses all 56.
 # The spec's MNAR design: 20 of 56 variables (here, the same share) lose their first state with
-# probability 0.5 (0.1 for the other states).
+# probability 0.5 (0.1 for the other states). Both the imputer of the discrete columns and
+# PAIR-CI's learner are multinomial logistic regressions (the spec's choice).
 
 # %%
 try:
@@ -88,21 +88,25 @@ if network is not None:
     incomplete = pc.mnar_first_state(key_m, complete, n_nodes=masked)
     truth = pc.dag_to_cpdag(adjacency[np.ix_(keep, keep)])
     cfg = pc.Config(
-        n_folds=5 if full else 3, n_imputations=5 if full else 2, learner="categorical",
-        imputation_sweeps=2, logistic_steps=10,
-    )  # fmt: skip
+        n_folds=5, n_imputations=5 if full else 3, learner="categorical", imputation_sweeps=2
+    )
     depth = 2 if full else 1
     graphs = {
         "oracle G-test": pc.pc(complete, pc.g_tester(complete, cards), max_cond_set_size=depth),
         "impute + G-test": pc.pc(
-            incomplete, pc.impute_then_test(key_t, incomplete, cfg, cards), max_cond_set_size=depth
+            incomplete,
+            pc.impute_then_tester(key_t, incomplete, cfg, cards),
+            max_cond_set_size=depth,
         ),
         "PAIR-CI": pc.pc(
             incomplete, pc.pair_ci_tester(key_t, incomplete, cfg, cards), max_cond_set_size=depth
         ),
     }
     for name, graph in graphs.items():
-        print(f"{name:16s} {pc.shd(graph.cpdag, truth)}  tests={graph.n_tests}")
+        print(
+            f"{name:16s} {pc.shd(graph.cpdag, truth)}  tests={graph.n_tests}  "
+            f"unconverged={graph.unconverged_tests}"
+        )
 
 # %% [markdown]
 # PAIR-CI keeps false adjacencies out, but with few folds and imputations it also loses power and

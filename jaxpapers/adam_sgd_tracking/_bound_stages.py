@@ -176,7 +176,9 @@ def bound_stage(key: PRNGKey, scale: Any, done: dict) -> StageResult:
     curvature = jnp.linspace(0.5, 2.0, scale.dim)
     e0, sigma = 3.0 * np.sqrt(scale.dim), float(np.sqrt(np.sum(HETERO_NOISE**2)))
     steps = np.arange(1, scale.bound_steps + 1)
-    adam_kwargs = dict(alpha=0.1, h_min=0.5, sigma=sigma, delta=0.3, e0=e0, beta1=0.9)
+    adam_kwargs: dict[str, Any] = dict(
+        alpha=0.1, h_min=0.5, sigma=sigma, delta=0.3, e0=e0, beta1=0.9
+    )
     adam_kwargs |= dict(beta2=0.999, eps=1.0, grad_bound=2.0 * 3.0 + 5 * float(HETERO_NOISE.max()))
     claims, ratios = [], {}
     for index, drift in enumerate(("random_walk", "constant_velocity")):

@@ -37,11 +37,11 @@ Scalar = Float[ArrayLike, ""]
 INF = float("inf")
 
 
-def _nonnegative(name: str, value):
+def _nonnegative(name: str, value) -> jax.Array:
     return _checks.within(name, value, low=0.0, high=INF)
 
 
-def _beta(name: str, value):
+def _beta(name: str, value) -> jax.Array:
     return _checks.within(name, value, low=0.0, high=1.0, high_open=True)
 
 
@@ -245,7 +245,7 @@ def asm_modulus(
         raise ValueError(f"asm_modulus enumerates 2^d vertices; d = {dim} > 16 is too large")
     corners = np.array(list(itertools.product((0.0, 1.0), repeat=dim)))
     corners = jnp.asarray(corners, curvature.dtype)
-    diagonals = q_minus + corners * (q_plus - q_minus)
+    diagonals = q_minus + corners * (jnp.asarray(q_plus) - q_minus)
 
     def smallest_eigenvalue(diag):
         scaled = diag[:, None] * curvature

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 from jaxpapers import _validate
@@ -19,7 +20,7 @@ from jaxpapers import _validate
 __all__ = ["positive", "within"]
 
 
-def positive(name: str, value: Any) -> Any:
+def positive(name: str, value: Any) -> jax.Array:
     """``value`` (as an array), checked to be finite and > 0 eagerly or inside ``jit``."""
     if _validate.is_concrete(value):
         _validate.check_positive(name, value)
@@ -29,7 +30,7 @@ def positive(name: str, value: Any) -> Any:
     return eqx.error_if(value, bad, f"{name} must be > 0 and finite")
 
 
-def within(name: str, value: Any, *, low: float, high: float, high_open: bool = False) -> Any:
+def within(name: str, value: Any, *, low: float, high: float, high_open: bool = False) -> jax.Array:
     """``value`` checked to lie in ``[low, high]`` (or ``[low, high)``), eagerly or in ``jit``."""
     if _validate.is_concrete(value):
         _validate.check_range(name, value, low=low, high=high, high_open=high_open)

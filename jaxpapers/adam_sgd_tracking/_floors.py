@@ -118,7 +118,8 @@ def sgd_error_recursion(
 
     Args:
         alphas: the step size of each step, shape (T,).
-        h, sigma: curvatures and noise scales, shape (d,) or scalars.
+        h: curvatures, shape (d,) or a scalar.
+        sigma: noise scales, shape (d,) or a scalar.
         delta: total drift per step.
         e0_sq: squared initial error per coordinate (zero-mean random starts included).
 
@@ -153,7 +154,7 @@ def sgd_burn_in(
     (real-valued; the first integer step at or past the level is ``ceil(t)``).
     """
     floor = sgd_floor(alpha, h, sigma, delta)
-    return jnp.log((e0_sq - floor) / (kappa * floor)) / (-2 * jnp.log1p(-alpha * h))
+    return jnp.log((e0_sq - floor) / (kappa * floor)) / (-2 * jnp.log1p(-jnp.asarray(alpha) * h))
 
 
 def burn_in_time(errors: Float[ArrayLike, " t"], level: Scalar) -> Array:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jax.numpy as jnp
 import optax
 
 from jaxpapers.adam_sgd_tracking._types import Hyperparams
@@ -21,10 +22,10 @@ from jaxpapers.adam_sgd_tracking._types import Hyperparams
 __all__ = ["OPTIMIZERS", "OptimizerLike", "as_optimizer_factory", "optimizer"]
 
 _FACTORIES: dict[str, Callable[[Hyperparams], optax.GradientTransformation]] = {
-    "sgd": lambda h: optax.sgd(h.learning_rate),
-    "momentum": lambda h: optax.sgd(h.learning_rate, momentum=h.beta1),
-    "rmsprop": lambda h: optax.rmsprop(h.learning_rate, decay=h.beta2, eps=h.eps),
-    "adam": lambda h: optax.adam(h.learning_rate, b1=h.beta1, b2=h.beta2, eps=h.eps),
+    "sgd": lambda h: optax.sgd(jnp.asarray(h.learning_rate)),
+    "momentum": lambda h: optax.sgd(jnp.asarray(h.learning_rate), momentum=h.beta1),
+    "rmsprop": lambda h: optax.rmsprop(jnp.asarray(h.learning_rate), decay=h.beta2, eps=h.eps),
+    "adam": lambda h: optax.adam(jnp.asarray(h.learning_rate), b1=h.beta1, b2=h.beta2, eps=h.eps),
 }
 
 OPTIMIZERS = tuple(_FACTORIES)

@@ -20,6 +20,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import DTypeLike
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from jaxpapers import _validate
@@ -114,7 +115,7 @@ def quadratic_tracking(
     noise_kind: str = "gaussian",
     dof: float = 2.5,
     box: tuple[float, float] | None = None,
-    dtype=None,
+    dtype: DTypeLike | None = None,
 ) -> QuadraticTracking:
     """Build a :class:`QuadraticTracking` problem, checking every argument.
 

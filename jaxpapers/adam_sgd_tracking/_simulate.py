@@ -151,7 +151,10 @@ def simulate(
             ``Hyperparams -> GradientTransformation`` (see :func:`as_optimizer_factory`).
         hyperparams: a :class:`Hyperparams` whose leaves are scalars or vectors of a common
             length ``configs`` (see :func:`hyperparameter_grid`); default: step size 1e-3.
-        num_steps, num_seeds, record_every, discard: the run's :class:`Config`.
+        num_steps: steps per run (a positive multiple of ``record_every``).
+        num_seeds: independent runs (seeds) per configuration.
+        record_every: the squared error is recorded every this many steps.
+        discard: burn-in steps excluded from the floor (a multiple of ``record_every``).
         initial_offset: ``theta_0 - theta*_0``, a scalar or shape (d,); default 0.
         mesh: shard the (configs x seeds) runs over this mesh's ``data`` axis (over all
             processes' devices in a multi-host job); None runs ``jit(vmap)`` on the default

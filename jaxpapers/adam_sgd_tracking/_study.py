@@ -4,6 +4,8 @@ Thin compositions of :func:`simulate` and the theory functions, reused by the ex
 notebook and the tests.
 """
 
+from typing import Any
+
 import numpy as np
 
 import jax
@@ -74,7 +76,9 @@ def tuned_floor(
         (0.3, True)
     """
     key_tune, key_eval = jax.random.split(key)
-    run = dict(num_steps=num_steps, record_every=record_every, discard=discard, mesh=mesh)
+    run: dict[str, Any] = dict(
+        num_steps=num_steps, record_every=record_every, discard=discard, mesh=mesh
+    )
     hyper, _ = hyperparameter_grid(step_sizes, beta1=(beta1,), beta2=(beta2,), eps=(eps,))
     result = simulate(key_tune, problem, optimizer, hyper, num_seeds=num_seeds, **run)
     per_seed = np.asarray(result.floor, dtype=np.float64)
@@ -154,7 +158,7 @@ def adam_step_ratios(
 
     zero = jnp.zeros((), grads.dtype)
     (_, state), moves = jax.lax.scan(step, (zero, optimizer.init(zero)), grads)
-    adam_state = state[0]  # optax.adam = chain(scale_by_adam, scale_by_learning_rate)
+    adam_state: Any = state[0]  # pyright: ignore[reportIndexIssue]  (optax.adam is a chain)
     return moves, jnp.abs(adam_state.mu) / jnp.sqrt(adam_state.nu)
 
 

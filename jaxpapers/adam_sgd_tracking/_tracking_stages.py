@@ -193,11 +193,14 @@ def crossover_stage(key: PRNGKey, scale: Any, done: dict) -> StageResult:
         adam = tuned_floor(key_delta, problem, "adam", grid, **run)
         rms = tuned_floor(key_delta, problem, "adam", grid, beta1=0.0, **run)
         ratio, se = paired_ratio(adam, sgd)
-        ratios.append(ratio), ses.append(se), rms_ratios.append(paired_ratio(rms, sgd)[0])
+        ratios.append(ratio)
+        ses.append(se)
+        rms_ratios.append(paired_ratio(rms, sgd)[0])
         if at_one is None or delta == 1.0:
             at_one = (delta, {"SGD": sgd.floors, "Adam": adam.floors, "beta1=0": rms.floors})
     ratios, ses, rms_ratios = np.asarray(ratios), np.asarray(ses), np.asarray(rms_ratios)
     crossover = float(noise_drift_crossover(deltas / SIGMA_RMS, ratios))
+    assert at_one is not None, "scale.deltas is empty"
     delta, floors = at_one
     theory = np.asarray(sgd_floor(jnp.asarray(grid), jnp.ones(scale.dim), HETERO_NOISE, delta))
     figures = {

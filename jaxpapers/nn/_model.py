@@ -25,6 +25,7 @@ from flax import nnx
 from jax.typing import ArrayLike
 from jaxtyping import Array, Bool, Float, Int
 
+from jaxpapers import _validate
 from jaxpapers.nn._config import LlamaConfig
 from jaxpapers.nn._layers import apply_rope, attention, rms_norm, rope_frequencies, swiglu
 
@@ -51,7 +52,7 @@ class KVCache(NamedTuple):
     v: Float[Array, "l b s k e"]
     valid: Bool[Array, "b s"]
     length: Int[Array, " b"]
-    index: Int[Array, ""]
+    index: Int[Array, ""]  # pyright: ignore[reportIncompatibleMethodOverride]
 
 
 def init_cache(config: LlamaConfig, batch: int, slots: int) -> KVCache:
@@ -244,7 +245,7 @@ class Llama(nnx.Module):
         tokens, mask = _check_inputs(self.config, tokens, attention_mask, check_length=False)
         length, slots = tokens.shape[1], cache.valid.shape[1]
         overflow = cache.index + length > slots
-        if not isinstance(overflow, jax.core.Tracer) and bool(overflow):
+        if _validate.is_concrete(overflow) and bool(overflow):
             raise ValueError(
                 f"the cache has {slots} slots, {int(cache.index)} of them used: decoding "
                 f"{length} more tokens would run past its end; make it with init_cache(config, "
@@ -341,7 +342,7 @@ def _check_inputs(config: LlamaConfig, tokens, mask, *, check_length: bool = Tru
         raise ValueError(
             f"sequence length {tokens.shape[1]} exceeds max_positions={config.max_positions}"
         )
-    if not isinstance(tokens, jax.core.Tracer):
+    if _validate.is_concrete(tokens):
         low, high = int(jnp.min(tokens)), int(jnp.max(tokens))
         if low < 0 or high >= config.vocab_size:
             raise ValueError(

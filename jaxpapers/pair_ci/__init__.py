@@ -6,15 +6,24 @@ paired full/null models that share the imputed conditioning set, and a variance 
 cross-validation and imputation uncertainty (Rubin's rules, Barnard–Rubin df). ``pc`` runs
 PC-stable with the tests of each level batched (vmapped and sharded).
 
->>> import jaxpapers.pair_ci as pc_
->>> # res = pc_.pair_ci_test(key, data, x, y, cond_set)
->>> # graph = pc_.pc(data, pc_.pair_ci_tester(key, data))
+Three entry points: :func:`pair_ci_test` runs one test on raw data; :func:`pair_ci_tester`
+imputes once and gives :func:`pc` a batched test of both directions; :func:`pair_ci_directed` is
+the pure statistic of one direction on cached imputations.
+
+>>> import jax
+>>> import jaxpapers.pair_ci as pc
+>>> data = pc.simulate_confounder(jax.random.key(0), 400, mechanism="mnar")  # [Y, X, Z, W]
+>>> bool(pc.pair_ci_test(jax.random.key(1), data, 1, 0, [2, 3]).pvalue > 0.05)  # X ⊥ Y | Z, W
+True
+>>> graph = pc.pc(data, pc.pair_ci_tester(jax.random.key(2), data, pc.Config(3, 2)))
+>>> graph.skeleton.shape
+(4, 4)
 """
 
 from jaxpapers.pair_ci._api import CITest as CITest
 from jaxpapers.pair_ci._api import fisher_z_tester as fisher_z_tester
 from jaxpapers.pair_ci._api import g_tester as g_tester
-from jaxpapers.pair_ci._api import impute_then_test as impute_then_test
+from jaxpapers.pair_ci._api import impute_then_tester as impute_then_tester
 from jaxpapers.pair_ci._api import pair_ci_test as pair_ci_test
 from jaxpapers.pair_ci._api import pair_ci_tester as pair_ci_tester
 from jaxpapers.pair_ci._baselines import FisherZResult as FisherZResult
@@ -38,12 +47,15 @@ from jaxpapers.pair_ci._graph import shd as shd
 from jaxpapers.pair_ci._impute import impute_chained as impute_chained
 from jaxpapers.pair_ci._impute import impute_folds as impute_folds
 from jaxpapers.pair_ci._pc import pc as pc
-from jaxpapers.pair_ci._test import pair_ci_from_cache as pair_ci_from_cache
-from jaxpapers.pair_ci._test import symmetric_pvalue as symmetric_pvalue
+from jaxpapers.pair_ci._sim import calibration_pvalues as calibration_pvalues
+from jaxpapers.pair_ci._sim import pc_comparison as pc_comparison
+from jaxpapers.pair_ci._sim import rejection_interval as rejection_interval
+from jaxpapers.pair_ci._statistic import pair_ci_directed as pair_ci_directed
+from jaxpapers.pair_ci._statistic import symmetric_pvalue as symmetric_pvalue
 from jaxpapers.pair_ci._types import Config as Config
 from jaxpapers.pair_ci._types import ImputationCache as ImputationCache
-from jaxpapers.pair_ci._types import PairCIResult as PairCIResult
 from jaxpapers.pair_ci._types import PCResult as PCResult
+from jaxpapers.pair_ci._types import Result as Result
 
 
 def citation() -> str:

@@ -60,7 +60,9 @@ def simulate_confounder(
         missing_rate: ρ, the missing fraction at the centre of the logistic curve.
         strength: s, slope of the logistic missingness model (default 2 for MAR, 2.5 for MNAR).
         n_aux: q, number of auxiliary variables W.
-        z_on_w, x_on_z, y_on_z: path coefficients.
+        z_on_w: path coefficient W → Z (shared equally by the ``n_aux`` auxiliaries).
+        x_on_z: path coefficient Z → X.
+        y_on_z: path coefficient Z → Y.
     """
     if mechanism not in MECHANISMS:
         raise ValueError(f"mechanism must be one of {MECHANISMS}, got {mechanism!r}")

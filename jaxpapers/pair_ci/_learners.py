@@ -1,31 +1,49 @@
-"""The paired models of PAIR-CI: fit on training rows (weights), per-row loss on every row.
+"""The paired models of PAIR-CI: fitted on training rows (weights), per-row loss on every row.
 
 Every learner has the signature ``learner(key, features, target, train, config, n_states)`` and
-returns the per-row loss ℓ_i of the model fitted on the rows with ``train_i = 1``. The key fixes
-any randomness of the learner (random features); PAIR-CI reuses it for the full and the null
-model and for every imputation of a fold (common random numbers, spec §3 step 3).
+returns a :class:`LearnerFit`: the per-row loss ℓ_i of the model fitted on the rows with
+``train_i = 1``, whether the fit converged, and its iterations. The key fixes any randomness of
+the learner (random features); PAIR-CI reuses it for the full and the null model and for every
+imputation of a fold (common random numbers, spec §3 step 3).
 
 * ``linear``: ridge regression on training-standardised features, squared error.
 * ``rff``: ridge regression on random Fourier features of the standardised inputs plus the inputs
   themselves (a closed-form non-linear learner; spec §3 "RFF-ridge", proposed), squared error.
-* ``categorical``: multinomial logistic regression on one-hot inputs, fitted by Böhning's (1992)
-  bound: B ← B − (½AᵀWA + λI)⁻¹ ∇, a monotone majorisation–minimisation step with one Cholesky
-  factor for all steps; log-loss with probabilities clipped at 1e-15 (citest).
+* ``categorical``: multinomial logistic regression on one-hot inputs
+  (:func:`jaxpapers.stats.logistic_regression`, ``solver="mm"``: Böhning's bound
+  B ← B − (½AᵀWA + λI)⁻¹∇, monotone, one Cholesky factor for every step), over the classes the
+  training rows take (:mod:`._multinomial`); log-loss with probabilities clipped at 1e-15
+  (citest).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float, Int
 
 from jaxpapers._typing import PRNGKey
-from jaxpapers.linalg import cho_solve, cholesky, spd_solve
+from jaxpapers.linalg import spd_solve
+from jaxpapers.pair_ci._multinomial import fit_multinomial
 from jaxpapers.pair_ci._types import Config
 
-__all__ = ["categorical_loss", "linear_loss", "rff_loss"]
+__all__ = ["LearnerFit", "categorical_loss", "linear_loss", "rff_loss"]
 
 _LOG_CLIP = 1e-15
+
+
+class LearnerFit(NamedTuple):
+    """Per-row loss of a fitted learner, and how its fit went."""
+
+    loss: Float[Array, " n"]
+    converged: Bool[Array, ""]
+    num_steps: Int[Array, ""]
+
+
+def _closed_form(loss: Array) -> LearnerFit:
+    return LearnerFit(loss, jnp.all(jnp.isfinite(loss)), jnp.asarray(1, jnp.int32))
 
 
 def _standardise(features, weights):
@@ -55,11 +73,11 @@ def linear_loss(
     train: Float[Array, " n"],
     config: Config,
     n_states: int = 0,
-) -> Float[Array, " n"]:
+) -> LearnerFit:
     """Squared error of ridge regression of ``target`` on ``features`` (fitted on ``train``)."""
     del key, n_states
     prediction = _ridge_predict(_standardise(features, train), target, train, config.ridge)
-    return (target - prediction) ** 2
+    return _closed_form((target - prediction) ** 2)
 
 
 def rff_loss(
@@ -69,7 +87,7 @@ def rff_loss(
     train: Float[Array, " n"],
     config: Config,
     n_states: int = 0,
-) -> Float[Array, " n"]:
+) -> LearnerFit:
     """Squared error of ridge on [√(2/D) cos(XW + b), X], W ~ N(0, 1/ℓ²), b ~ U(0, 2π).
 
     Zeroed (masked or dropped) input columns contribute nothing to XW, so one static width
@@ -84,7 +102,7 @@ def rff_loss(
     fourier = jnp.sqrt(2.0 / width) * jnp.cos(standard @ weights + phase[None, :])
     design = jnp.concatenate([fourier, standard], axis=1)
     prediction = _ridge_predict(design, target, train, config.ridge)
-    return (target - prediction) ** 2
+    return _closed_form((target - prediction) ** 2)
 
 
 def categorical_loss(
@@ -94,32 +112,23 @@ def categorical_loss(
     train: Float[Array, " n"],
     config: Config,
     n_states: int = 2,
-) -> Float[Array, " n"]:
+) -> LearnerFit:
     """Log-loss of multinomial logistic regression on one-hot encoded discrete ``features``.
 
     ``features`` and ``target`` hold state codes (0..n_states−1; an all-zero column, e.g. a
-    masked conditioning variable, encodes to a constant and has no effect). Classes the target
-    never takes get zero probability only through the data (no hard mask), so ``n_states`` is
-    a static upper bound shared by all variables.
+    masked conditioning variable, encodes to a constant and has no effect). ``n_states`` is a
+    static bound shared by all variables; classes no training row takes are masked out
+    (:func:`jaxpapers.pair_ci._multinomial.fit_multinomial`), so a test row of such a class
+    gets the clipped loss −log 1e-15 under both paired models alike.
     """
     del key
     n, d = features.shape
     onehot = jax.nn.one_hot(features.astype(jnp.int32), n_states, dtype=features.dtype)
-    design = jnp.concatenate([jnp.ones((n, 1), features.dtype), onehot.reshape(n, d * n_states)], 1)
-    labels = jax.nn.one_hot(target.astype(jnp.int32), n_states, dtype=features.dtype)
-    eye = jnp.eye(design.shape[1], dtype=features.dtype)
-    bound = 0.5 * design.T @ (design * train[:, None]) + config.logistic_ridge * eye
-    chol = cholesky(bound)
-
-    def step(coef, _):
-        prob = jax.nn.softmax(design @ coef, axis=1)
-        grad = design.T @ ((prob - labels) * train[:, None]) + config.logistic_ridge * coef
-        return coef - cho_solve(chol, grad), None
-
-    coef0 = jnp.zeros((design.shape[1], n_states), features.dtype)
-    coef = jax.lax.scan(step, coef0, None, length=config.logistic_steps)[0]
-    log_prob = jax.nn.log_softmax(design @ coef, axis=1)
-    return -jnp.maximum(jnp.sum(log_prob * labels, axis=1), jnp.log(_LOG_CLIP))
+    labels = target.astype(jnp.int32)
+    fit = fit_multinomial(onehot.reshape(n, d * n_states), labels, train, n_states, config)
+    picked = jnp.take_along_axis(fit.log_prob, labels[:, None], axis=1)[:, 0]
+    loss = -jnp.maximum(picked, jnp.log(_LOG_CLIP))
+    return LearnerFit(loss, fit.converged, fit.num_steps)
 
 
-LEARNER_LOSSES = {"linear": linear_loss, "rff": rff_loss, "categorical": categorical_loss}
+LEARNERS = {"linear": linear_loss, "rff": rff_loss, "categorical": categorical_loss}

@@ -22,8 +22,9 @@ import jax.numpy as jnp
 from jax.sharding import Mesh
 from jaxtyping import Array, Float
 
-from jaxpapers import _mesh
+from jaxpapers import _mesh, _validate
 from jaxpapers.pair_ci._api import CITest
+from jaxpapers.pair_ci._checks import check_no_constant_column
 from jaxpapers.pair_ci._graph import meek_rules, orient_v_structures
 from jaxpapers.pair_ci._types import PCResult
 
@@ -31,8 +32,8 @@ __all__ = ["list_level_tests", "pc"]
 
 
 @functools.lru_cache(maxsize=32)
-def _batched(pvalue: Callable[..., Array], mesh: Mesh) -> Callable[..., Array]:
-    return _mesh.sharded_vmap(pvalue, mesh, in_axes=(None, 0, 0, 0, 0))
+def _batched(fn: Callable[..., Array], mesh: Mesh) -> Callable[..., Array]:
+    return _mesh.sharded_vmap(fn, mesh, in_axes=(None, 0, 0, 0, 0))
 
 
 def list_level_tests(adjacency: np.ndarray, level: int, width: int) -> tuple[np.ndarray, ...]:
@@ -66,9 +67,9 @@ def _bucket(count: int, batch_size: int) -> int:
 
 
 def _run_level(batched, state, pairs, cond, mask, alpha, batch_size, removed, sepset, max_p):
-    """Run one level's tests in batches; returns how many tests ran and the pairs removed."""
+    """Run one level's tests in batches; returns tests run, unconverged tests, pairs removed."""
     decided: set[tuple[int, int]] = set()
-    n_run, start = 0, 0
+    n_run, n_unconverged, start = 0, 0, 0
     while start < len(pairs):
         todo = [
             r
@@ -80,16 +81,17 @@ def _run_level(batched, state, pairs, cond, mask, alpha, batch_size, removed, se
             continue
         size = _bucket(len(todo), batch_size)
         rows = np.asarray(todo + [todo[-1]] * (size - len(todo)))
-        pvalues = np.asarray(
-            batched(
-                state,
-                jnp.asarray(pairs[rows, 0]),
-                jnp.asarray(pairs[rows, 1]),
-                jnp.asarray(cond[rows]),
-                jnp.asarray(mask[rows]),
-            )
-        )[: len(todo)]
+        pvalues, converged = batched(
+            state,
+            jnp.asarray(pairs[rows, 0]),
+            jnp.asarray(pairs[rows, 1]),
+            jnp.asarray(cond[rows]),
+            jnp.asarray(mask[rows]),
+        )
+        pvalues, converged = np.asarray(pvalues)[: len(todo)], np.asarray(converged)[: len(todo)]
+        _check_pvalues(pvalues, [pairs[r] for r in todo], [cond[r][mask[r]] for r in todo])
         n_run += len(todo)
+        n_unconverged += int(np.sum(~converged))
         for row, pvalue in zip(todo, pvalues, strict=True):
             i, j = (int(v) for v in pairs[row])
             max_p[i, j] = max_p[j, i] = np.fmax(max_p[i, j], pvalue)
@@ -97,7 +99,17 @@ def _run_level(batched, state, pairs, cond, mask, alpha, batch_size, removed, se
                 decided.add((i, j))
                 removed[i, j] = removed[j, i] = True
                 sepset[i, j] = sepset[j, i] = np.where(mask[row], cond[row], -1)
-    return n_run, decided
+    return n_run, n_unconverged, decided
+
+
+def _check_pvalues(pvalues, pairs, sets):
+    bad = np.flatnonzero(~np.isfinite(pvalues))
+    if bad.size:
+        (i, j), subset = pairs[bad[0]], sets[bad[0]].tolist()
+        raise FloatingPointError(
+            f"the CI test must return finite p-values, got NaN for {int(i)} ⊥ {int(j)} | "
+            f"{subset} ({bad.size} NaN p-value(s) in this batch); check the data and the tester"
+        )
 
 
 def pc(
@@ -114,7 +126,7 @@ def pc(
     Args:
         data: the ``(n, p)`` data the tester was built from (used for its shape).
         ci_test: a :class:`CITest`, e.g. :func:`pair_ci_tester`, :func:`fisher_z_tester`,
-            :func:`impute_then_test`.
+            :func:`impute_then_tester`.
         alpha: significance level; an edge is removed when a test's p-value exceeds it.
         max_cond_set_size: the largest conditioning set (static width of the batched tests).
         batch_size: tests per compiled call; batches are padded to 32 or to ``batch_size``.
@@ -122,33 +134,48 @@ def pc(
 
     Returns:
         :class:`PCResult` (skeleton, CPDAG, separating sets, test counts).
+
+    Raises:
+        ValueError: a constant column (no CI test can use it), or bad arguments.
+        FloatingPointError: the CI test returned a NaN p-value (named in the message).
+
+    Example:
+        >>> import jax, numpy as np
+        >>> from jaxpapers.pair_ci import dag_to_cpdag, fisher_z_tester, pc, shd
+        >>> from jaxpapers.pair_ci import random_dag, simulate_sem
+        >>> weights = random_dag(jax.random.key(1), 6)
+        >>> data = simulate_sem(jax.random.key(11), weights, 2000)
+        >>> graph = pc(data, fisher_z_tester(data), alpha=0.01)
+        >>> shd(graph.cpdag, dag_to_cpdag(np.asarray(weights))).skeleton_shd
+        0
     """
+    _validate.check_ndim("data", data, 2, "a 2-D (n, p) array")
     p = data.shape[1]
     if ci_test.n_vars != p:
-        raise ValueError(f"ci_test was built for {ci_test.n_vars} variables, data has {p}")
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    if max_cond_set_size < 0 or batch_size < 1:
-        raise ValueError(
-            f"max_cond_set_size must be >= 0 and batch_size >= 1, got {max_cond_set_size}, "
-            f"{batch_size}"
-        )
-    batched = _batched(ci_test.pvalue, _mesh.make_mesh() if mesh is None else mesh)
+        raise ValueError(f"ci_test must be built for data's {p} variables, got {ci_test.n_vars}")
+    _validate.check_range("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    max_cond_set_size = _validate.check_integer("max_cond_set_size", max_cond_set_size, minimum=0)
+    batch_size = _validate.check_integer("batch_size", batch_size, minimum=1)
+    check_no_constant_column(data)
+    batched = _batched(ci_test.fn, _mesh.make_mesh() if mesh is None else mesh)
     width = max(max_cond_set_size, 1)
     adjacency = ~np.eye(p, dtype=bool)
     removed = np.zeros((p, p), bool)
     sepset = -np.ones((p, p, width), np.int32)
     max_p = np.full((p, p), np.nan)
-    per_level = []
+    per_level, unconverged = [], 0
     for level in range(max_cond_set_size + 1):
         pairs, cond, mask = list_level_tests(adjacency, level, width)
         if not len(pairs):
             break
-        n_run, decided = _run_level(
+        n_run, n_unconverged, decided = _run_level(
             batched, ci_test.state, pairs, cond, mask, alpha, batch_size, removed, sepset, max_p
         )
         per_level.append(n_run)
+        unconverged += n_unconverged
         for i, j in decided:
             adjacency[i, j] = adjacency[j, i] = False
     cpdag = meek_rules(orient_v_structures(adjacency, sepset, removed))
-    return PCResult(adjacency, cpdag, sepset, removed, max_p, sum(per_level), tuple(per_level))
+    return PCResult(
+        adjacency, cpdag, sepset, removed, max_p, sum(per_level), tuple(per_level), unconverged
+    )

@@ -71,7 +71,7 @@ class StratifiedAUROC(NamedTuple):
 
 
 def _is_concrete(x) -> bool:
-    return not isinstance(x, jax.core.Tracer)
+    return _validate.is_concrete(x)
 
 
 def _check_inputs(score, label, name_extra: dict | None = None):
