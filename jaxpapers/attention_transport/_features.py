@@ -10,11 +10,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from jaxpapers import _validate
+from jaxpapers.attention_transport._checks import check_mask, check_matrix, row_sum_tolerance
+from jaxpapers.attention_transport._lanczos import lambda2_lanczos
 from jaxpapers.attention_transport._landscape import prefix_landscape
 from jaxpapers.attention_transport._operator import apply_mask, asymmetry_coeff
-from jaxpapers.attention_transport._spectral import lambda2_lanczos, sym_eigvals
+from jaxpapers.attention_transport._spectral import sym_eigvals, valid_tokens
 from jaxpapers.attention_transport._types import FLOOR, HeadFeatures, HeadSummary
-from jaxpapers.attention_transport._validate import check_mask, check_matrix
 
 __all__ = [
     "feature_vector",
@@ -25,34 +27,66 @@ __all__ = [
 ]
 
 
+def _row_stochastic(A: Array, mask: Array | None) -> Array:
+    """Every valid row sums to one over the valid columns (within float rounding)."""
+    valid = valid_tokens(A, mask)
+    sums = jnp.sum(apply_mask(A, mask), axis=-1)
+    error = jnp.where(valid, jnp.abs(sums - 1.0), 0.0)
+    return jnp.all(error <= row_sum_tolerance(A.dtype), axis=-1)
+
+
 def head_features(
     A: Float[ArrayLike, "*batch n n"],
     mask: Bool[ArrayLike, "... n"] | None = None,
     *,
     lanczos_steps: int | None = None,
 ) -> HeadFeatures:
-    """φ_min, t*/n, λ₂, G and 𝟙[φ < 1/5] of every head in ``A [..., n, n]``.
+    """φ_min, t*/n, λ₂, G and 𝟙[φ < 1/5] of every head in ``A [..., n, n]`` (spec §1.4-6).
 
     ``A`` must be row-stochastic over the valid tokens (attention); restrict a map to a span
     first with :func:`restrict_to_tokens` or :func:`slice_span`, which renormalise the rows.
     λ₂ comes from a dense ``eigvalsh`` (exact, O(n³)) unless ``lanczos_steps`` is set, which uses
-    :func:`lambda2_lanczos` (O(steps·n²); accurate to float32 rounding when the gap is not tiny,
-    an overestimate for heads with λ₂ ≲ 1e-3 such as narrow windows).
+    :func:`lambda2_lanczos` (O(steps·n²); ``lambda2_converged`` reports its residual test).
+
+    Bad input: eagerly, a non-finite, negative or non-stochastic map raises ``ValueError``; under
+    ``jit`` such a head gets NaN features and ``defined = False``. A head with fewer than two
+    valid tokens (an empty or one-token span) has no cut: NaN features, ``defined = False``.
 
     Example:
-        >>> f = head_features(jnp.stack([uniform_causal_attention(64), window_attention(64, 4)]))
-        >>> f.below_floor.tolist()
-        [False, True]
+        >>> import jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import (
+        ...     head_features, uniform_causal_attention, window_attention)
+        >>> heads = jnp.stack([uniform_causal_attention(64), window_attention(64, 4)])
+        >>> f = head_features(heads)
+        >>> f.below_floor.tolist(), f.defined.tolist()
+        ([False, True], [True, True])
     """
     mask = check_mask(mask, check_matrix(A))
     A = check_matrix(A, stochastic=True, mask=mask)
+    if lanczos_steps is not None:
+        _validate.check_integer("lanczos_steps", lanczos_steps, minimum=2)
     land = prefix_landscape(A, mask)
+    defined = land.defined & _row_stochastic(A, mask)
     if lanczos_steps is None:
         lambda2 = 1.0 - sym_eigvals(A, mask)[..., 1]
+        converged = jnp.ones(lambda2.shape, bool)
     else:
-        lambda2 = lambda2_lanczos(A, mask, steps=lanczos_steps)
-    asymmetry = asymmetry_coeff(A, mask)
-    return HeadFeatures(land.phi_min, land.t_star_frac, lambda2, asymmetry, land.phi_min < FLOOR)
+        lanczos = lambda2_lanczos(A, mask, steps=lanczos_steps)
+        lambda2, converged = lanczos.lambda2, lanczos.converged
+
+    def kept(x):
+        return jnp.where(defined, x, jnp.nan)
+
+    phi_min = kept(land.phi_min)
+    return HeadFeatures(
+        phi_min,
+        kept(land.t_star_frac),
+        kept(lambda2),
+        kept(asymmetry_coeff(A, mask)),
+        phi_min < FLOOR,
+        defined,
+        converged,
+    )
 
 
 def _quartet(values: Array, axes: tuple[int, ...]) -> Array:
@@ -65,8 +99,18 @@ def summarize_heads(features: HeadFeatures, n_axes: int = 2) -> HeadSummary:
     """Mean, median, q10, q90 of each feature over the last ``n_axes`` axes (layer, head).
 
     Returns :class:`HeadSummary`; ``fraction_below_floor`` is the share of heads with φ < 1/5.
+    An undefined head makes the statistics of its example NaN (they are not silently skipped).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import (
+        ...     head_features, summarize_heads, uniform_causal_attention, window_attention)
+        >>> heads = jnp.stack([uniform_causal_attention(64), window_attention(64, 4)])
+        >>> float(summarize_heads(head_features(heads), n_axes=1).fraction_below_floor)
+        0.5
     """
-    if n_axes < 1 or n_axes > features.phi_min.ndim:
+    _validate.check_integer("n_axes", n_axes, minimum=1)
+    if n_axes > features.phi_min.ndim:
         raise ValueError(
             f"n_axes must lie in [1, {features.phi_min.ndim}] for features of shape "
             f"{features.phi_min.shape}, got {n_axes}"
@@ -76,7 +120,10 @@ def summarize_heads(features: HeadFeatures, n_axes: int = 2) -> HeadSummary:
     def stat(x):
         return _quartet(x, axes)
 
-    fraction = jnp.mean(features.below_floor.astype(features.phi_min.dtype), axis=axes)
+    below = jnp.where(
+        features.defined, features.below_floor.astype(features.phi_min.dtype), jnp.nan
+    )
+    fraction = jnp.mean(below, axis=axes)
     return HeadSummary(
         stat(features.phi_min),
         stat(features.t_star_frac),
@@ -112,6 +159,13 @@ def restrict_to_tokens(
 
     This is how a span (e.g. the response) is analysed on its own, and how an attention sink is
     removed (keep everything but token 0). Rows that had no mass on kept tokens stay zero.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import restrict_to_tokens, uniform_causal_attention
+        >>> no_sink = restrict_to_tokens(uniform_causal_attention(4), jnp.arange(4) > 0)
+        >>> no_sink.sum(-1).tolist()  # the dropped token's row is zero, the others sum to one
+        [0.0, 1.0, 1.0, 1.0]
     """
     A = check_matrix(A)
     keep = check_mask(keep, A)
@@ -131,6 +185,12 @@ def slice_span(
     Returns the renormalised span map (:func:`restrict_to_tokens`) and its validity mask, so a
     batch of responses of different lengths shares one static shape (vmap over examples).
     Tokens past ``length`` (or past the end of ``A``) are masked.
+
+    Example:
+        >>> from jaxpapers.attention_transport import slice_span, uniform_causal_attention
+        >>> span, valid = slice_span(uniform_causal_attention(10), start=6, length=3, size=4)
+        >>> span.shape, valid.tolist()
+        ((4, 4), [True, True, True, False])
     """
     A = check_matrix(A)
     T = A.shape[-1]

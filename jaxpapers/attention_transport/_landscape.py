@@ -14,9 +14,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
+from jaxpapers import _validate
+from jaxpapers.attention_transport._checks import check_mask, check_matrix
 from jaxpapers.attention_transport._operator import apply_mask
 from jaxpapers.attention_transport._types import Landscape
-from jaxpapers.attention_transport._validate import check_mask, check_matrix
 
 __all__ = [
     "closed_form_uniform",
@@ -34,9 +35,12 @@ def prefix_landscape(
     """Conductance φ(t) of every prefix cut of W = (A + Aᵀ)/2, with φ_min and t*/n (T4).
 
     Accepts any nonnegative weights (``A.T`` included). Padded tokens (``mask`` False) are
-    dropped: volumes count valid tokens only and cuts are indexed by valid tokens.
+    dropped: volumes count valid tokens only and cuts are indexed by valid tokens. A head with
+    fewer than two valid tokens has no cut: its φ_min and t*/n are NaN and ``defined`` is False
+    (likewise, under ``jit``, for weights that are not finite and nonnegative).
 
     Example:
+        >>> from jaxpapers.attention_transport import prefix_landscape, uniform_causal_attention
         >>> land = prefix_landscape(uniform_causal_attention(256))
         >>> round(float(land.phi_min), 4), round(float(land.t_star_frac), 3)
         (0.3644, 0.316)
@@ -45,6 +49,7 @@ def prefix_landscape(
     mask = check_mask(mask, A)
     valid_token = jnp.ones(A.shape[:-1], bool) if mask is None else mask
     A = apply_mask(A, mask)
+    usable = jnp.all(jnp.isfinite(A) & (A >= 0), axis=(-2, -1))  # bad weights under jit
     W = 0.5 * (A + jnp.swapaxes(A, -1, -2))
     # Moving token t into the prefix adds its edges to later tokens and removes its edges to
     # earlier ones: cut(t) = Σ_{k ≤ t} (Σ_{j>k} W_kj − Σ_{i<k} W_ki). One 1-D cumsum instead of
@@ -54,22 +59,23 @@ def prefix_landscape(
     cut = jnp.cumsum(later - earlier, axis=-1)[..., :-1]  # prefix lengths t = 1..n-1
     d = jnp.sum(W, axis=-1)
     volume = jnp.cumsum(d, axis=-1)[..., :-1]
-    total = jnp.sum(d, axis=-1, keepdims=True)
-    smaller = jnp.minimum(volume, total - volume)
+    # vol(S_tᶜ) summed directly, not as total − vol(S_t): no cancellation near the last cut
+    complement = jnp.flip(jnp.cumsum(jnp.flip(d, -1), axis=-1), -1)[..., 1:]
+    smaller = jnp.minimum(volume, complement)
     count = jnp.cumsum(valid_token.astype(jnp.int32), axis=-1)
-    n_valid = count[..., -1]
-    left = count[..., :-1]
+    n_valid, left = count[..., -1], count[..., :-1]
     valid = valid_token[..., :-1] & (left >= 1) & (left < n_valid[..., None]) & (smaller > 0)
-    phi = jnp.where(valid, cut / jnp.where(valid, smaller, 1.0), 1.0)
-    best = jnp.argmin(phi, axis=-1)
-    phi_min = jnp.min(phi, axis=-1)
-    t_star = jnp.take_along_axis(left, best[..., None], axis=-1)[..., 0]
-    has_cut = jnp.any(valid, axis=-1)
-    t_star = jnp.where(has_cut, t_star, 0)
+    phi = jnp.where(valid, cut / jnp.where(valid, smaller, 1.0), jnp.nan)
+    best = jnp.argmin(jnp.where(valid, phi, jnp.inf), axis=-1)
+    defined = jnp.any(valid, axis=-1) & usable
+    phi_min = jnp.where(defined, jnp.take_along_axis(phi, best[..., None], -1)[..., 0], jnp.nan)
+    t_star = jnp.where(defined, jnp.take_along_axis(left, best[..., None], axis=-1)[..., 0], 0)
     size = jnp.maximum(n_valid, 1).astype(A.dtype)
-    t_star_frac = t_star.astype(A.dtype) / size
+    t_star_frac = jnp.where(defined, t_star.astype(A.dtype) / size, jnp.nan)
     position = left.astype(A.dtype) / size[..., None]
-    return Landscape(phi, cut, volume, valid, position, phi_min, t_star, t_star_frac, n_valid)
+    return Landscape(
+        phi, cut, volume, valid, position, phi_min, t_star, t_star_frac, n_valid, defined
+    )
 
 
 def _harmonic(n: int, dtype) -> Array:
@@ -84,6 +90,11 @@ def closed_form_uniform(n: int, dtype=None) -> Float[Array, " n1"]:
     The exact landscape of uniform causal attention A_ij = 1/i (j ≤ i). Its continuum minimum is
     at x* = t*/n solving x(2 − ln x) = 1, x* = 0.31784, where φ* = 1 − 2x* = 0.36431.
     Use float64 for n ≳ 10⁵ (harmonic sums lose accuracy in float32).
+
+    Example:
+        >>> from jaxpapers.attention_transport import closed_form_uniform
+        >>> [round(float(phi), 4) for phi in closed_form_uniform(4)]  # φ(t) for t = 1, 2, 3
+        [0.3514, 0.4118, 0.6]
     """
     _check_n(n)
     dtype = dtype or jnp.result_type(float)
@@ -104,10 +115,15 @@ def closed_form_window(n: int, w: int, dtype=None) -> Float[Array, " n1"]:
 
     in O(n·w) without building the matrix. In the interior cut(t) = (w−1)/4 and degrees are 1,
     so φ_min ≈ (w−1)/(2n) with the worst cut near n/2: below the 1/5 floor once w < 0.4n + 1.
+
+    Example:
+        >>> from jaxpapers.attention_transport import closed_form_window
+        >>> phi = closed_form_window(1024, 16)
+        >>> round(float(phi.min() / (15 / 2048)), 3)  # ≈ 1: φ_min ≈ (w−1)/(2n)
+        1.0
     """
     _check_n(n)
-    if not isinstance(w, int) or not 1 <= w:
-        raise ValueError(f"w must be a positive int window size, got {w!r}")
+    _validate.check_integer("w", w, minimum=1)
     dtype = dtype or jnp.result_type(float)
     t = jnp.arange(1, n, dtype=dtype)[:, None]
     k = jnp.arange(1, w, dtype=dtype)[None, :]
@@ -124,8 +140,7 @@ def closed_form_window(n: int, w: int, dtype=None) -> Float[Array, " n1"]:
 
 
 def _check_n(n) -> None:
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    _validate.check_integer("n", n, minimum=2)
 
 
 def uniform_causal_attention(n: int, dtype=None) -> Float[Array, "n n"]:
@@ -139,8 +154,7 @@ def uniform_causal_attention(n: int, dtype=None) -> Float[Array, "n n"]:
 def window_attention(n: int, w: int, dtype=None) -> Float[Array, "n n"]:
     """Causal sliding window: A_ij = 1/min(i, w) for i − w < j ≤ i (1-based)."""
     _check_n(n)
-    if not isinstance(w, int) or w < 1:
-        raise ValueError(f"w must be a positive int window size, got {w!r}")
+    _validate.check_integer("w", w, minimum=1)
     dtype = dtype or jnp.result_type(float)
     i = jnp.arange(n)[:, None]
     j = jnp.arange(n)[None, :]
@@ -155,7 +169,6 @@ def with_sink(A: Float[ArrayLike, "*batch n n"], s: float) -> Float[Array, "*bat
     for s = 0.1 / 0.3 / 0.5 (spec §1.3).
     """
     A = check_matrix(A)
-    if not 0.0 <= s <= 1.0:
-        raise ValueError(f"sink mass s must lie in [0, 1], got {s!r}")
+    _validate.check_range("s", s, low=0.0, high=1.0)
     sink = jnp.zeros(A.shape[-1], A.dtype).at[0].set(1.0)
     return (1.0 - s) * A + s * jnp.broadcast_to(sink, A.shape)

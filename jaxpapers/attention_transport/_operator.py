@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
-from jaxpapers.attention_transport._validate import check_mask, check_matrix
+from jaxpapers.attention_transport._checks import check_mask, check_matrix
 
 __all__ = ["asymmetry_coeff", "degree_normalize", "degrees", "sym_antisym"]
 
@@ -48,8 +48,10 @@ def degree_normalize(
     a division by zero.
 
     Example:
-        >>> N = degree_normalize(uniform_causal_attention(4))
-        >>> bool(jnp.allclose(degree_normalize(uniform_causal_attention(4).T), N.T))
+        >>> import jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import degree_normalize, uniform_causal_attention
+        >>> A = uniform_causal_attention(4)
+        >>> bool(jnp.allclose(degree_normalize(A.T), degree_normalize(A).T))  # N(Aᵀ) = N(A)ᵀ
         True
     """
     A = check_matrix(A)
@@ -85,4 +87,4 @@ def asymmetry_coeff(
     N = degree_normalize(A, mask)
     _, K = sym_antisym(N)
     norm = _frobenius(N)
-    return _frobenius(K) / jnp.where(norm > 0, norm, 1.0)
+    return jnp.where(norm > 0, _frobenius(K) / jnp.where(norm > 0, norm, 1.0), jnp.nan)

@@ -1,43 +1,39 @@
-"""Class-balanced L2 logistic probe, fitted by Newton's method, and grouped cross-fitting.
+"""The class-balanced L2 logistic probe and its grouped cross-fitting (spec §1.5).
 
-The objective is scikit-learn's ``LogisticRegression(class_weight="balanced", C=C)``:
+The objective is scikit-learn's ``LogisticRegression(class_weight="balanced", C=C)``,
 
-    min_{β, b}  C · Σ_i w_i · log(1 + exp(−s_i (xᵢᵀβ + b))) + ½‖β‖²,   s_i = ±1,
-    w_i = m / (2 · #{j: y_j = y_i})                      (the intercept b is not penalised),
+    min_{β, b}  Σ_i w_i · log(1 + exp(−s_i (zᵢᵀβ + b))) + (1/(2C)) ‖β‖²,   s_i = ±1,
+    w_i = m / (2 · #{j: y_j = y_i})                     (the intercept b is not penalised),
 
-on standardised features (train mean and scale). The problem is strongly convex in β, so a fixed
-number of Newton steps (``lax.scan``) converges to machine precision on probe-sized problems.
+on standardised features z = (x − mean)/scale (training moments), fitted by Newton's method in
+:func:`jaxpapers.stats.logistic_regression` (``l2 = 1/C``, ``sample_weight = w``), which
+reports ``converged`` and ``num_steps``. Cross-fitting (:func:`jaxpapers.stats.crossfit_predict`)
+scores every row by the probe fitted without its fold; folds are dealt by item
+(:func:`jaxpapers.stats.fold_assignment` with groups), so a HaluEval item's right and
+hallucinated answers are never split.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from jaxpapers import _validate
 from jaxpapers._typing import PRNGKey
+from jaxpapers.attention_transport._types import Probe, ProbeScores
+from jaxpapers.stats import crossfit_predict, fold_assignment, logistic_regression
 
-__all__ = ["Probe", "fit_probe", "group_folds", "out_of_fold_scores", "probe_logit"]
-
-
-class Probe(NamedTuple):
-    """A fitted probe: logit(x) = ((x − mean)/scale)ᵀ weights + bias."""
-
-    mean: Float[Array, " f"]
-    scale: Float[Array, " f"]
-    weights: Float[Array, " f"]
-    bias: Float[Array, ""]
+__all__ = ["fit_probe", "probe_logit", "probe_scores"]
 
 
-def _balanced_weights(label: Array, dtype) -> Array:
-    positives = jnp.sum(label)
-    m = label.shape[0]
-    count = jnp.where(label, positives, m - positives).astype(dtype)
-    return m / (2.0 * jnp.maximum(count, 1.0))
+def _balanced_weight(label: Array, sample_weight: Array) -> Array:
+    """scikit-learn's ``class_weight="balanced"`` on the rows with positive ``sample_weight``."""
+    total = jnp.sum(sample_weight)
+    positives = jnp.sum(jnp.where(label, sample_weight, 0.0))
+    count = jnp.where(label, positives, total - positives)
+    return sample_weight * total / (2.0 * jnp.maximum(count, jnp.finfo(sample_weight.dtype).tiny))
 
 
 def fit_probe(
@@ -45,33 +41,52 @@ def fit_probe(
     label: Bool[ArrayLike, " m"],
     *,
     C: float = 1.0,
-    n_steps: int = 25,
+    max_steps: int = 50,
+    tol: float | None = None,
+    sample_weight: Float[ArrayLike, " m"] | None = None,
 ) -> Probe:
-    """Fit the class-balanced L2 logistic probe (module docstring) by ``n_steps`` Newton steps."""
+    """Fit the class-balanced L2 logistic probe (module docstring).
+
+    Args:
+        features: x, ``[m, f]``.
+        label: True for the positive (hallucinated) class, ``[m]``.
+        C: inverse penalty strength (scikit-learn's ``C``).
+        max_steps: Newton-step cap; ``Probe.converged`` says whether the tolerance was met.
+        tol: tolerance on the relative coefficient change; by default 1e-5 in float32 (its
+            rounding floor is ~1e-7) and 1e-10 in float64.
+        sample_weight: 0/1 row mask (cross-fitting drops a fold by weight 0); the moments and
+            the class balance are computed on the rows it keeps.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import fit_probe, probe_logit
+        >>> x = jax.random.normal(jax.random.key(0), (100, 3))
+        >>> y = x[:, 0] > 0.5
+        >>> probe = fit_probe(x, y)
+        >>> bool(probe.converged), bool(probe.weights[0] > 0)
+        (True, True)
+    """
     x = jnp.asarray(features)
+    _validate.check_ndim("features", x, 2, what="an array [m, f]")
     label = jnp.asarray(label).astype(bool)
-    if x.ndim != 2 or label.shape != x.shape[:1]:
-        raise ValueError(f"features must be [m, f] and label [m], got {x.shape} and {label.shape}")
-    mean = jnp.mean(x, axis=0)
-    scale = jnp.std(x, axis=0)
-    scale = jnp.where(scale > 0, scale, 1.0)
-    z = jnp.concatenate(
-        [(x - mean[None]) / scale[None], jnp.ones((x.shape[0], 1), x.dtype)], axis=1
+    _validate.check_same_length(features=x, label=label)
+    _validate.check_positive("C", C)
+    w = (
+        jnp.ones(x.shape[0], x.dtype)
+        if sample_weight is None
+        else jnp.asarray(sample_weight, x.dtype)
     )
-    sign = jnp.where(label, 1.0, -1.0).astype(x.dtype)
-    weight = C * _balanced_weights(label, x.dtype)
-    penalty = jnp.ones(z.shape[1], x.dtype).at[-1].set(0.0)
-
-    def newton(theta, _):
-        margin = sign * (z @ theta)
-        p = jax.nn.sigmoid(-margin)  # = 1 − σ(margin)
-        gradient = -z.T @ (weight * sign * p) + penalty * theta
-        curvature = weight * p * (1.0 - p)
-        hessian = (z.T * curvature[None, :]) @ z + jnp.diag(penalty + 1e-10)
-        return theta - jnp.linalg.solve(hessian, gradient), None
-
-    theta, _ = jax.lax.scan(newton, jnp.zeros(z.shape[1], x.dtype), None, length=n_steps)
-    return Probe(mean, scale, theta[:-1], theta[-1])
+    mean = jnp.sum(w[:, None] * x, axis=0) / jnp.sum(w)
+    scale = jnp.sqrt(jnp.sum(w[:, None] * (x - mean[None]) ** 2, axis=0) / jnp.sum(w))
+    scale = jnp.where(scale > 0, scale, 1.0)
+    z = (x - mean[None]) / scale[None]
+    if tol is None:
+        tol = 1e-5 if jnp.finfo(x.dtype).bits <= 32 else 1e-10
+    weight = _balanced_weight(label, w)
+    fit = logistic_regression(
+        z, label, sample_weight=weight, l2=1.0 / C, max_steps=max_steps, tol=tol
+    )
+    return Probe(mean, scale, fit.coef, fit.intercept, fit.converged, fit.num_steps)
 
 
 def probe_logit(probe: Probe, features: Float[ArrayLike, "m f"]) -> Float[Array, " m"]:
@@ -80,37 +95,54 @@ def probe_logit(probe: Probe, features: Float[ArrayLike, "m f"]) -> Float[Array,
     return z @ probe.weights + probe.bias
 
 
-def group_folds(key: PRNGKey, group: Int[ArrayLike, " m"], n_folds: int = 5) -> np.ndarray:
-    """Fold index of each sample; all samples of a group (a HaluEval item) share a fold.
-
-    Groups are shuffled with ``key`` and dealt round-robin, so folds differ in size by at most
-    one group. Each HaluEval item holds one right and one hallucinated answer, so grouping also
-    stratifies the classes exactly.
-    """
-    group = np.asarray(group)
-    unique = np.unique(group)
-    if n_folds < 2 or n_folds > len(unique):
-        raise ValueError(f"n_folds must lie in [2, {len(unique)}] groups, got {n_folds}")
-    order = np.asarray(jax.random.permutation(key, len(unique)))
-    fold_of_group = np.empty(len(unique), int)
-    fold_of_group[order] = np.arange(len(unique)) % n_folds
-    return fold_of_group[np.searchsorted(unique, group)]
-
-
-def out_of_fold_scores(
+def probe_scores(
+    key: PRNGKey,
     features: Float[ArrayLike, "m f"],
     label: Bool[ArrayLike, " m"],
-    fold: Int[ArrayLike, " m"],
+    group: Int[ArrayLike, " m"],
     *,
+    n_folds: int = 5,
     C: float = 1.0,
-) -> Float[Array, " m"]:
-    """Cross-fitted probe logits: each sample is scored by the probe fitted on the other folds."""
-    features = jnp.asarray(features)
-    label = np.asarray(label).astype(bool)
-    fold = np.asarray(fold)
-    scores = np.zeros(len(label))
-    for k in np.unique(fold):
-        train = fold != k
-        probe = fit_probe(features[train], label[train], C=C)
-        scores[~train] = np.asarray(probe_logit(probe, features[~train]))
-    return jnp.asarray(scores, features.dtype)
+    max_steps: int = 50,
+) -> ProbeScores:
+    """Cross-fitted probe logits, folds dealt by ``group`` (an item id) with ``key``.
+
+    ``group`` holds arbitrary integer ids (a concrete array: they are renumbered 0..G−1 here).
+    The ``n_folds`` fits run as one ``vmap`` (rows of a held-out fold get weight 0).
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import probe_scores
+        >>> x = jax.random.normal(jax.random.key(1), (40, 2))
+        >>> label = jnp.arange(40) % 2 == 1
+        >>> x = x.at[:, 0].add(3.0 * label.astype(x.dtype))  # a planted signal in column 0
+        >>> out = probe_scores(jax.random.key(0), x, label, jnp.arange(40) // 2, n_folds=4)
+        >>> out.score.shape, bool(out.converged)
+        ((40,), True)
+    """
+    x = jnp.asarray(features)
+    label = jnp.asarray(label).astype(bool)
+    _validate.check_same_length(features=x, label=label, group=group)
+    group_values = _validate.as_concrete("group", group)
+    if group_values is None:
+        raise TypeError("group must be a concrete integer array (item ids), not a tracer")
+    _, dense = np.unique(group_values, return_inverse=True)
+    n_groups = int(dense.max()) + 1
+    _validate.check_integer("n_folds", n_folds, minimum=2)
+    if n_folds > n_groups:
+        raise ValueError(f"n_folds must be <= the number of groups {n_groups}, got {n_folds}")
+    fold = fold_assignment(key, x.shape[0], n_folds, jnp.asarray(dense), n_groups)
+
+    def fit(features, target, sample_weight):
+        return fit_probe(features, target, C=C, max_steps=max_steps, sample_weight=sample_weight)
+
+    def predict(probe, features):
+        # The fold's convergence report rides along as extra columns, so that crossfit_predict
+        # hands each row the report of the probe that scored it.
+        report = jnp.stack([x.astype(features.dtype) for x in (probe.converged, probe.num_steps)])
+        columns = jnp.broadcast_to(report, (features.shape[0], 2))
+        return jnp.concatenate([probe_logit(probe, features)[:, None], columns], axis=1)
+
+    out = crossfit_predict(fit, predict, x, label, fold, n_folds)
+    converged = jnp.all(out[:, 1] > 0.5)
+    return ProbeScores(out[:, 0], fold, converged, jnp.max(out[:, 2]).astype(jnp.int32))

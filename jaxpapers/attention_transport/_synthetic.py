@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from jaxpapers import _validate
 from jaxpapers._typing import PRNGKey
 from jaxpapers.attention_transport._features import restrict_to_tokens
 from jaxpapers.stats import lc_auroc
@@ -67,13 +68,20 @@ def polarity_benchmark(
     noise: float = 0.2,
     dtype=jnp.float32,
 ) -> PolarityBenchmark:
-    """Draw a ``"bottleneck"`` or ``"diffuse"`` benchmark (module docstring)."""
-    if kind not in ("bottleneck", "diffuse"):
-        raise ValueError(f"kind must be 'bottleneck' or 'diffuse', got {kind!r}")
-    if not 8 <= n_min <= n_max:
-        raise ValueError(f"need 8 <= n_min <= n_max, got n_min={n_min}, n_max={n_max}")
-    if not 0.0 <= noise < 1.0:
-        raise ValueError(f"noise must lie in [0, 1), got {noise}")
+    """Draw a ``"bottleneck"`` or ``"diffuse"`` benchmark (module docstring).
+
+    Example:
+        >>> import jax
+        >>> from jaxpapers.attention_transport import polarity_benchmark
+        >>> bench = polarity_benchmark(jax.random.key(0), "bottleneck", 4, n_min=8, n_max=16)
+        >>> bench.attention.shape, bench.mask.shape
+        ((4, 4, 16, 16), (4, 16))
+    """
+    _validate.check_choice("kind", kind, ("bottleneck", "diffuse"))
+    _validate.check_integer("n_examples", n_examples, minimum=1)
+    _validate.check_integer("n_min", n_min, minimum=8)
+    _validate.check_integer("n_max", n_max, minimum=n_min)
+    _validate.check_range("noise", noise, low=0.0, high=1.0, high_open=True)
     keys = jax.random.split(key, n_examples)
     draw = jax.vmap(
         lambda k: _example(k, kind == "bottleneck", n_min, n_max, n_heads, noise, dtype)
@@ -85,7 +93,17 @@ def polarity(
     score: Float[ArrayLike, " m"],
     label: Bool[ArrayLike, " m"],
     length: Int[ArrayLike, " m"],
-    n_bins: int = 5,
+    *,
+    tolerance: int = 0,
 ) -> Int[Array, ""]:
-    """sign(LC-AUROC − ½) of a raw, unprobed score (spec §1.4-9): +1, −1 or 0."""
-    return jnp.sign(lc_auroc(score, label, length, n_bins) - 0.5).astype(jnp.int32)
+    """sign(LC-AUROC − ½) of a raw, unprobed score (spec §1.4-9): +1, −1 or 0.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxpapers.attention_transport import polarity
+        >>> length = jnp.array([5, 5, 7, 7])
+        >>> label = jnp.array([False, True, True, False])
+        >>> int(polarity(jnp.array([0.1, 0.9, 0.8, 0.2]), label, length))
+        1
+    """
+    return jnp.sign(lc_auroc(score, label, length, tolerance=tolerance) - 0.5).astype(jnp.int32)

