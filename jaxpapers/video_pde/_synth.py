@@ -16,6 +16,8 @@ from jaxpapers._typing import PRNGKey
 from jaxpapers.video_pde._types import PlumeVideo
 
 __all__ = [
+    "PAPER_A",
+    "PAPER_D",
     "plume_centre",
     "plume_drift",
     "plume_field",
@@ -23,7 +25,11 @@ __all__ = [
     "synthetic_plume",
 ]
 
-PAPER_A, PAPER_D = 9.005, 0.666
+PAPER_A: float = 9.005
+"""The paper's coefficient a of |∇u|² (its selected law; units of the paper's video unknown)."""
+
+PAPER_D: float = 0.666
+"""The paper's coefficient D of Δu (its selected law; units of the paper's video unknown)."""
 
 
 def plume_drift(t: Float[Array, "*s"], duration: float = 0.3) -> Float[Array, "*s 2"]:

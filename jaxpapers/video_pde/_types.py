@@ -29,12 +29,20 @@ __all__ = [
     "WeakSystem",
 ]
 
-TERMS = ("grad2", "lap", "one", "u", "u2", "u3", "lap_u2", "u_lap", "u_grad2", "dx", "dy")
-COMPACT = ("grad2", "lap")
-OVERCOMPLETE = ("grad2", "lap", "u", "one", "u_lap", "lap_u2", "u2")
-# the over-complete set without the two terms of the identity Δ(u²) = 2uΔu + 2|∇u|²: a compact
-# gradient library with distractors, in which the law's support is identifiable
-DISTRACTORS = ("grad2", "lap", "u", "one", "u2")
+TERMS: tuple[str, ...] = (
+    "grad2", "lap", "one", "u", "u2", "u3", "lap_u2", "u_lap", "u_grad2", "dx", "dy",
+)  # fmt: skip
+"""Names of the weak-form library terms: |∇u|², Δu, 1, u, u², u³, Δ(u²), uΔu, u|∇u|², ∂ₓu, ∂ᵧu."""
+
+COMPACT: tuple[str, ...] = ("grad2", "lap")
+"""The paper's compact gradient library {|∇u|², Δu} (the support of its selected law)."""
+
+OVERCOMPLETE: tuple[str, ...] = ("grad2", "lap", "u", "one", "u_lap", "lap_u2", "u2")
+"""The spec's 7-term over-complete library; collinear through Δ(u²) = 2uΔu + 2|∇u|²."""
+
+DISTRACTORS: tuple[str, ...] = ("grad2", "lap", "u", "one", "u2")
+"""The over-complete library without the two terms of the identity Δ(u²) = 2uΔu + 2|∇u|²:
+a compact gradient library with distractors, in which the law's support is identifiable."""
 # degree of each term in u: rescaling u → u/s multiplies its coefficient by s^(degree − 1)
 DEGREE = {
     "grad2": 2, "lap": 1, "one": 0, "u": 1, "u2": 2, "u3": 3, "lap_u2": 2, "u_lap": 2,
