@@ -1,8 +1,9 @@
 """Benchmark: Adam tracking a drifting quadratic, 1000 seeds x 20 000 steps x d = 10.
 
 Ours: :func:`jaxpapers.adam_sgd_tracking.simulate` (``lax.scan`` over time, ``vmap`` over seeds,
-one ``jit``). Peers, each doing the same work per step (draw the gradient noise, one Adam update,
-move the target by a random-walk step):
+one ``jit``; the optimiser inside is ``optax.adam`` itself, so the comparison is about the
+program around it). Peers, each doing the same work per step (draw the gradient noise, one Adam
+update, move the target by a random-walk step):
 
 * ``optax (batched, jitted step, Python loop over steps)``: a jitted step for all 1000 seeds at
   once, called from a Python loop — the usual optax training-loop pattern;

@@ -1,11 +1,23 @@
 """jaxpapers: ten 2026 research methods as pure, jit/vmap-able JAX functions.
 
 Import a method's subpackage, e.g. ``import jaxpapers.pair_ci as pc``; the building blocks are
-``jaxpapers.nn``, ``jaxpapers.stats`` and ``jaxpapers.sparse``. Reproduce a paper's headline
-result with ``jaxpapers reproduce NAME``.
+``jaxpapers.nn``, ``jaxpapers.stats``, ``jaxpapers.sparse`` and ``jaxpapers.linalg``. Reproduce
+a paper's headline result with ``jaxpapers reproduce NAME``.
+
+Subpackages are not imported here (``import jaxpapers`` stays cheap); import them explicitly.
 """
 
 __version__ = "0.1.0"
 
-# Subpackages, filled in as methods land. Import them explicitly: `import jaxpapers.<name>`.
-__all__: list[str] = []
+METHODS: tuple[str, ...] = (
+    "adam_sgd_tracking",
+    "attention_transport",
+    "pair_ci",
+    "video_pde",
+)
+"""The method subpackages, one per paper."""
+
+BUILDING_BLOCKS: tuple[str, ...] = ("linalg", "nn", "sparse", "stats")
+"""The building blocks that methods share, public APIs in their own right."""
+
+__all__ = ["BUILDING_BLOCKS", "METHODS", "__version__"]

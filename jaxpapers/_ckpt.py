@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import jax
+import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
 __all__ = ["latest_step", "load", "manager", "restore", "restore_meta", "save"]
@@ -25,7 +26,7 @@ __all__ = ["latest_step", "load", "manager", "restore", "restore_meta", "save"]
 
 def _is_key(leaf: Any) -> bool:
     dtype = getattr(leaf, "dtype", None)
-    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+    return dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
 
 
 def _keys_to_data(tree: Any) -> Any:
@@ -69,29 +70,17 @@ def _abstract(tree: Any) -> Any:
     return jax.tree.map(to_struct, tree)
 
 
-def manager(
-    directory: str | Path, *, max_to_keep: int | None = 2, this_process_only: bool = False
-) -> ocp.CheckpointManager:
+def manager(directory: str | Path, *, max_to_keep: int | None = 2) -> ocp.CheckpointManager:
     """A checkpoint manager over ``directory`` (created if missing) keeping the newest steps.
 
-    Args:
-        directory: the checkpoint folder.
-        max_to_keep: how many of the newest steps to keep (None: all).
-        this_process_only: in a multi-process job, save and restore host-local data in this
-            process alone (no barrier with the others); each process then needs its own
-            ``directory``. The default is orbax's collective save of global arrays.
+    In a multi-process job every process calls :func:`save` and :func:`restore` in the same
+    order (orbax synchronises them); host-local numpy data is written once, by process 0, so
+    ``directory`` must be on a file system all processes see.
     """
     directory = Path(directory).absolute()
-    directory.mkdir(parents=True, exist_ok=True)
-    multiprocessing = ocp.options.MultiprocessingOptions()
-    if this_process_only and jax.process_count() > 1:
-        index = jax.process_index()
-        multiprocessing = ocp.options.MultiprocessingOptions(
-            primary_host=index, active_processes={index}
-        )
-    options = ocp.CheckpointManagerOptions(
-        max_to_keep=max_to_keep, create=True, multiprocessing_options=multiprocessing
-    )
+    if jax.process_index() == 0:
+        directory.mkdir(parents=True, exist_ok=True)
+    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
     return ocp.CheckpointManager(directory, options=options)
 
 
@@ -132,7 +121,7 @@ def restore(mngr: ocp.CheckpointManager, target: Any, step: int | None = None) -
         meta=ocp.args.JsonRestore(),
     )
     restored = mngr.restore(step, args=args)
-    return _data_to_keys(restored.state, abstract), dict(restored.meta or {})
+    return _data_to_keys(restored["state"], abstract), dict(restored["meta"] or {})
 
 
 def restore_meta(mngr: ocp.CheckpointManager, step: int | None = None) -> dict:
@@ -141,7 +130,7 @@ def restore_meta(mngr: ocp.CheckpointManager, step: int | None = None) -> dict:
     if step is None:
         raise FileNotFoundError(f"no checkpoint in {mngr.directory}")
     restored = mngr.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
-    return dict(restored.meta or {})
+    return dict(restored["meta"] or {})
 
 
 def load(directory: str | Path, target: Any, step: int | None = None) -> tuple[Any, dict]:

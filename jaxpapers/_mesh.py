@@ -6,6 +6,12 @@ this module spreads that leading axis over the devices. The same code runs on on
 fake CPU devices of the tests, on a GPU, and on a multi-host mesh after
 ``jax.distributed.initialize()``.
 
+In a multi-process job (one process per host, JAX's multi-controller runtime) every process
+runs the same program: :func:`shard_batch` and :func:`sharded_vmap` build global arrays from the
+values each process holds (``jax.make_array_from_process_local_data``: every process passes the
+same full batch and keeps the shards of its own devices), and :func:`sharded_vmap` gathers its
+outputs back to every process (``process_allgather``), so each process reads the whole result.
+
 Meshes use automatic axis types (``AxisType.Auto``), so XLA's sharding propagation decides the
 layout of intermediates; we only pin inputs and outputs.
 
@@ -21,8 +27,11 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 import jax
 import jax.numpy as jnp
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 __all__ = [
@@ -33,7 +42,9 @@ __all__ = [
     "TENSOR_PARALLEL_RULES",
     "AxisRules",
     "batch_sharding",
+    "gather",
     "make_mesh",
+    "put_global",
     "replicated",
     "shard_batch",
     "sharded_vmap",
@@ -45,7 +56,7 @@ DATA, MODEL = "data", "model"
 def make_mesh(
     shape: Sequence[int] | None = None,
     axis_names: Sequence[str] = (DATA, MODEL),
-    devices: Sequence[jax.Device] | None = None,
+    devices: Sequence[Any] | None = None,
 ) -> Mesh:
     """A mesh with automatic axis types over the available devices.
 
@@ -88,11 +99,46 @@ def _axis_size(mesh: Mesh, axis: str | Sequence[str]) -> int:
     return math.prod(mesh.shape[name] for name in names)
 
 
+def _is_key(leaf: Any) -> bool:
+    dtype = getattr(leaf, "dtype", None)
+    return dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key)
+
+
+def put_global(leaf: Any, sharding: NamedSharding) -> jax.Array:
+    """``leaf`` placed with ``sharding``, a value every process holds in full.
+
+    One process: ``jax.device_put``. Several processes: a global array built from the
+    process-local copy (``jax.make_array_from_process_local_data`` with the global shape equal
+    to the local one: each process keeps the shards of its own devices). Typed PRNG keys travel
+    as their key data and are wrapped again.
+    """
+    if jax.process_count() == 1:
+        return jax.device_put(leaf, sharding)
+    if _is_key(leaf):
+        impl = jax.random.key_impl(leaf)
+        data = put_global(jax.random.key_data(leaf), sharding)
+        return jax.random.wrap_key_data(data, impl=impl)
+    data = np.asarray(leaf)
+    return jax.make_array_from_process_local_data(sharding, data, data.shape)
+
+
+def gather(tree: Any) -> Any:
+    """Every process's full copy of a pytree of (possibly process-spanning) global arrays.
+
+    One process: ``tree`` itself (arrays keep their sharding). Several processes: host numpy
+    arrays of the global shapes, gathered with ``process_allgather``.
+    """
+    if jax.process_count() == 1:
+        return tree
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
 def shard_batch(tree: Any, mesh: Mesh, axis: str | Sequence[str] = DATA) -> Any:
     """Place every array of ``tree`` with its leading axis sharded over ``axis``.
 
     The leading axis must be divisible by the number of devices along ``axis``; use
-    :func:`sharded_vmap`, which pads, when it may not be.
+    :func:`sharded_vmap`, which pads, when it may not be. In a multi-process job every process
+    passes the same full ``tree`` (see :func:`put_global`).
     """
     size = _axis_size(mesh, axis)
     sharding = batch_sharding(mesh, axis)
@@ -104,7 +150,7 @@ def shard_batch(tree: Any, mesh: Mesh, axis: str | Sequence[str] = DATA) -> Any:
                 f"cannot shard a leading axis of shape {leaf.shape} over {size} devices of "
                 f"mesh axis {axis!r}: its length must be a multiple of {size}"
             )
-        return jax.device_put(leaf, sharding)
+        return put_global(leaf, sharding)
 
     return jax.tree.map(place, tree)
 
@@ -137,7 +183,9 @@ def sharded_vmap(
     Write ``fn`` for one element; arguments with ``in_axes`` 0 carry a leading batch axis (of
     any length: it is padded to a multiple of the device count and the padding is dropped from
     the result), arguments with ``in_axes`` None are broadcast (replicated). Outputs have the
-    batch axis first and are sharded over ``axis``.
+    batch axis first and are sharded over ``axis``. In a multi-process job every process calls
+    the wrapper with the same arguments and gets the whole result back as host arrays (see
+    :func:`gather`).
 
     Args:
         fn: the per-element function.
@@ -162,10 +210,10 @@ def sharded_vmap(
         mapped = shard_batch(mapped, mesh, axis)
         rest = iter(mapped)
         placed = [
-            next(rest) if a == 0 else jax.device_put(arg, replicated(mesh))
+            next(rest) if a == 0 else jax.tree.map(lambda x: put_global(x, replicated(mesh)), arg)
             for arg, a in zip(args, axes, strict=True)
         ]
-        out = batched(*placed)
+        out = gather(batched(*placed))
         if jax.tree.leaves(mapped)[0].shape[0] == length:
             return out
         return jax.tree.map(lambda leaf: leaf[:length], out)

@@ -63,7 +63,7 @@ class StageResult(NamedTuple):
     meta: Mapping[str, Any] = {}
 
 
-StageFn = Callable[[jax.Array, Any, Mapping[str, np.ndarray]], StageResult]
+StageFn = Callable[[jax.Array, Any, dict[str, np.ndarray]], StageResult]
 
 
 class Stage(NamedTuple):
@@ -118,7 +118,7 @@ class _StageStore:
             "meta": _jsonable(dict(result.meta)),
             "seconds": seconds,
         }
-        mngr = _ckpt.manager(self.directory / slug, max_to_keep=1, this_process_only=True)
+        mngr = _ckpt.manager(self.directory / slug, max_to_keep=1)
         try:  # orbax needs a non-empty tree; `_stage_done` marks the stage as complete
             _ckpt.save(mngr, 0, {"arrays": arrays, "_stage_done": np.ones((), np.int8)}, meta)
         finally:
@@ -128,7 +128,7 @@ class _StageStore:
         path = self.directory / slug
         if not path.is_dir():
             return None
-        mngr = _ckpt.manager(path, max_to_keep=1, this_process_only=True)
+        mngr = _ckpt.manager(path, max_to_keep=1)
         try:
             if _ckpt.latest_step(mngr) is None:
                 return None

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import jax
+import jax.core
 
 __all__ = [
     "as_concrete",
@@ -145,10 +146,8 @@ def check_ndim(name: str, value: Any, ndim: int | Sequence[int], what: str = "")
 
 def check_same_length(**arrays: Any) -> int:
     """``ValueError`` unless all arrays have the same leading length; returns that length."""
-    lengths = {
-        name: np.shape(value)[0] if np.ndim(value) else None for name, value in arrays.items()
-    }
-    if None in lengths.values() or len(set(lengths.values())) != 1:
-        shown = ", ".join(f"{name}: {length}" for name, length in lengths.items())
+    lengths = {name: np.shape(value)[0] if np.ndim(value) else -1 for name, value in arrays.items()}
+    if -1 in lengths.values() or len(set(lengths.values())) != 1:
+        shown = ", ".join(f"{name}: {n if n >= 0 else 'a scalar'}" for name, n in lengths.items())
         raise ValueError(f"{', '.join(arrays)} must have the same number of rows, got {shown}")
     return next(iter(lengths.values()))

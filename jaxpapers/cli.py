@@ -5,9 +5,11 @@ stages (:mod:`jaxpapers._stages`), save and print its report. Exit status: 0 whe
 every reproduction passed, 1 when any claim failed or a run raised, 2 on a usage error.
 
 With ``--distributed`` the command first calls ``jax.distributed.initialize()`` (JAX detects
-SLURM, Open MPI, Kubernetes and Cloud TPU jobs itself, or reads ``JAX_COORDINATOR_ADDRESS``,
-``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``); every process runs the same program over the
-global device mesh, each keeps its own stage checkpoints, and only process 0 writes the report.
+SLURM, Open MPI, Kubernetes and Cloud TPU jobs itself; elsewhere set ``JAX_COORDINATOR_ADDRESS``,
+``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``: JAX reads the first, this command passes the other
+two, which JAX 0.10 does not read); every process runs the same program over the global device
+mesh, orbax saves the stage checkpoints collectively (``--out`` must be on a file system all
+processes see), and only process 0 writes the report.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from jaxpapers._registry import Registry, UnknownReproductionError, default_registry
 
@@ -127,17 +130,20 @@ def _prepare_workdir(out: Path, name: str, resume: bool) -> Path:
         raise _UsageError(
             f"cannot write to --out {str(out)!r}: {error.strerror or error}"
         ) from None
-    if not resume:
-        shutil.rmtree(_ckpt_dir(workdir), ignore_errors=True)
+    if not resume and _is_writer():
+        shutil.rmtree(workdir / "ckpt", ignore_errors=True)
+    _sync_processes("jaxpapers: output folder ready")
     return workdir
 
 
-def _ckpt_dir(workdir: Path) -> Path:
+def _sync_processes(name: str) -> None:
+    """Every process of a multi-process job waits here for the others."""
     import jax
 
-    if jax.process_count() == 1:
-        return workdir / "ckpt"
-    return workdir / "ckpt" / f"process_{jax.process_index()}"
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
 
 
 def _run_one(registry: Registry, name: str, args: argparse.Namespace, workdir: Path) -> bool:
@@ -151,7 +157,6 @@ def _run_one(registry: Registry, name: str, args: argparse.Namespace, workdir: P
         jax.random.key(args.seed),
         workdir,
         resume=args.resume,
-        checkpoint_dir=_ckpt_dir(workdir),
         show_progress=_is_writer(),
     )
     report.meta.update(
@@ -180,12 +185,29 @@ def _list(registry: Registry) -> int:
     return EXIT_OK
 
 
+def _process_layout() -> dict[str, Any]:
+    """``num_processes`` / ``process_id`` from ``JAX_NUM_PROCESSES`` / ``JAX_PROCESS_ID`` if set
+    (JAX reads ``JAX_COORDINATOR_ADDRESS`` itself but not these two); else JAX's detection."""
+    layout = {}
+    for name, argument in (
+        ("JAX_NUM_PROCESSES", "num_processes"),
+        ("JAX_PROCESS_ID", "process_id"),
+    ):
+        value = os.environ.get(name)
+        if value is not None:
+            try:
+                layout[argument] = int(value)
+            except ValueError:
+                raise _UsageError(f"{name} must be an integer, got {value!r}") from None
+    return layout
+
+
 def _reproduce(registry: Registry, args: argparse.Namespace) -> int:
     names = _resolve(args.names, registry)
     if args.distributed:
         import jax
 
-        jax.distributed.initialize()
+        jax.distributed.initialize(**_process_layout())
     if not names:
         print("no reproductions are registered yet; nothing to run")
         return EXIT_OK

@@ -378,7 +378,7 @@ class Report:
         (workdir / "report.json").write_text(self.to_json() + "\n", encoding="utf-8")
         (workdir / "report.md").write_text(self.to_markdown(), encoding="utf-8")
         if self.arrays:
-            np.savez_compressed(workdir / "arrays.npz", **self.arrays)
+            np.savez_compressed(workdir / "arrays.npz", **self.arrays)  # pyright: ignore[reportArgumentType]
         if workdir != self.workdir:
             for path in self.figures.values():
                 shutil.copy2(self.workdir / path, workdir / path)

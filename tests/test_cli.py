@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jaxpapers import _registry, cli
 from jaxpapers._registry import Registry, Reproduction
+from jaxpapers._stages import Stage
 from tests import toy_experiment
 
 
@@ -51,7 +52,7 @@ def test_a_crashing_run_exits_1_and_others_still_run(tmp_path, capsys):
     def crash(key, scale, done):
         raise RuntimeError("boom")
 
-    broken = dataclasses.replace(_toy("broken"), stages=(("crash", crash),))
+    broken = dataclasses.replace(_toy("broken"), stages=(Stage("crash", crash),))
     code = cli.main(
         ["reproduce", "broken", "toy", "--out", str(tmp_path)], _registry_with(broken, _toy())
     )
@@ -99,6 +100,27 @@ def test_resume_refuses_another_seeds_checkpoints(tmp_path, capsys):
         ["reproduce", "toy", "--resume", "--seed", "3", "--out", str(tmp_path)], registry
     )
     assert code == 1 and "another seed or scale" in capsys.readouterr().err
+
+
+def test_distributed_passes_the_process_layout_from_the_environment(tmp_path, monkeypatch):
+    """JAX 0.10 reads JAX_COORDINATOR_ADDRESS itself but not JAX_NUM_PROCESSES/JAX_PROCESS_ID:
+    --distributed passes those two (a local two-process run failed without it)."""
+    import jax
+
+    calls = []
+    monkeypatch.setattr(jax.distributed, "initialize", lambda **kw: calls.append(kw))
+    monkeypatch.setenv("JAX_NUM_PROCESSES", "2")
+    monkeypatch.setenv("JAX_PROCESS_ID", "1")
+    registry = _registry_with(_toy())
+    cli.main(["reproduce", "toy", "--distributed", "--out", str(tmp_path)], registry)
+    assert calls == [{"num_processes": 2, "process_id": 1}]
+    monkeypatch.delenv("JAX_NUM_PROCESSES")
+    monkeypatch.delenv("JAX_PROCESS_ID")
+    cli.main(["reproduce", "toy", "--distributed", "--out", str(tmp_path)], registry)
+    assert calls[-1] == {}  # JAX's own cluster detection (SLURM, Open MPI, Kubernetes, TPU)
+    monkeypatch.setenv("JAX_PROCESS_ID", "first")
+    code = cli.main(["reproduce", "toy", "--distributed", "--out", str(tmp_path)], registry)
+    assert code == 2
 
 
 def test_list_shows_name_and_paper(capsys):

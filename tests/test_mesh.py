@@ -7,8 +7,8 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
+from conftest import NUM_DEVICES
 from jaxpapers import _mesh
-from tests.conftest import NUM_DEVICES
 
 
 def _per_example(key, x):

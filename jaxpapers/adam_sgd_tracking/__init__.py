@@ -3,6 +3,9 @@
 Reference implementation for Sahu, Sarkar, Hogan & Wells, "Adapt or Forget: Provable Tradeoffs
 Between Adam and SGD in Nonstationary Optimization" (arXiv 2605.04269, 2026). The paper's full
 text was not available; see README.md for which statements are the paper's and which are ours.
+
+The optimisers are optax's own (:func:`optimizer` maps a name and :class:`Hyperparams` to an
+``optax.GradientTransformation``; :func:`simulate` also takes any optax transformation).
 """
 
 from jaxpapers.adam_sgd_tracking._bounds import AdamBoundConstants as AdamBoundConstants
@@ -22,29 +25,16 @@ from jaxpapers.adam_sgd_tracking._floors import sgd_error_recursion as sgd_error
 from jaxpapers.adam_sgd_tracking._floors import sgd_floor as sgd_floor
 from jaxpapers.adam_sgd_tracking._floors import step_decay_schedule as step_decay_schedule
 from jaxpapers.adam_sgd_tracking._optim import OPTIMIZERS as OPTIMIZERS
-from jaxpapers.adam_sgd_tracking._optim import AdamState as AdamState
-from jaxpapers.adam_sgd_tracking._optim import MomentumState as MomentumState
-from jaxpapers.adam_sgd_tracking._optim import RMSPropState as RMSPropState
-from jaxpapers.adam_sgd_tracking._optim import adam as adam
-from jaxpapers.adam_sgd_tracking._optim import adam_step as adam_step
-from jaxpapers.adam_sgd_tracking._optim import adam_update as adam_update
-from jaxpapers.adam_sgd_tracking._optim import momentum as momentum
-from jaxpapers.adam_sgd_tracking._optim import momentum_step as momentum_step
-from jaxpapers.adam_sgd_tracking._optim import momentum_update as momentum_update
-from jaxpapers.adam_sgd_tracking._optim import project_box as project_box
-from jaxpapers.adam_sgd_tracking._optim import rmsprop as rmsprop
-from jaxpapers.adam_sgd_tracking._optim import rmsprop_step as rmsprop_step
-from jaxpapers.adam_sgd_tracking._optim import rmsprop_update as rmsprop_update
-from jaxpapers.adam_sgd_tracking._optim import sgd as sgd
-from jaxpapers.adam_sgd_tracking._optim import sgd_step as sgd_step
-from jaxpapers.adam_sgd_tracking._optim import sgd_update as sgd_update
+from jaxpapers.adam_sgd_tracking._optim import as_optimizer_factory as as_optimizer_factory
+from jaxpapers.adam_sgd_tracking._optim import optimizer as optimizer
 from jaxpapers.adam_sgd_tracking._problems import QuadraticTracking as QuadraticTracking
 from jaxpapers.adam_sgd_tracking._problems import RotatingLogistic as RotatingLogistic
 from jaxpapers.adam_sgd_tracking._problems import quadratic_tracking as quadratic_tracking
 from jaxpapers.adam_sgd_tracking._problems import rotating_logistic as rotating_logistic
-from jaxpapers.adam_sgd_tracking._simulate import as_optimizer_factory as as_optimizer_factory
 from jaxpapers.adam_sgd_tracking._simulate import block_steps as block_steps
+from jaxpapers.adam_sgd_tracking._simulate import init as init
 from jaxpapers.adam_sgd_tracking._simulate import simulate as simulate
+from jaxpapers.adam_sgd_tracking._simulate import step as step
 from jaxpapers.adam_sgd_tracking._simulate import track as track
 from jaxpapers.adam_sgd_tracking._study import adam_step_ratios as adam_step_ratios
 from jaxpapers.adam_sgd_tracking._study import adversarial_stream as adversarial_stream
@@ -52,9 +42,14 @@ from jaxpapers.adam_sgd_tracking._study import hetero_noise as hetero_noise
 from jaxpapers.adam_sgd_tracking._study import measure_burn_in as measure_burn_in
 from jaxpapers.adam_sgd_tracking._study import stationarity_gap as stationarity_gap
 from jaxpapers.adam_sgd_tracking._study import tuned_floor as tuned_floor
+from jaxpapers.adam_sgd_tracking._types import BurnIn as BurnIn
 from jaxpapers.adam_sgd_tracking._types import Config as Config
 from jaxpapers.adam_sgd_tracking._types import Hyperparams as Hyperparams
+from jaxpapers.adam_sgd_tracking._types import OptimalStep as OptimalStep
 from jaxpapers.adam_sgd_tracking._types import SimulationResult as SimulationResult
+from jaxpapers.adam_sgd_tracking._types import TrackInfo as TrackInfo
+from jaxpapers.adam_sgd_tracking._types import TrackState as TrackState
+from jaxpapers.adam_sgd_tracking._types import TunedFloor as TunedFloor
 from jaxpapers.adam_sgd_tracking._types import hyperparameter_grid as hyperparameter_grid
 
 

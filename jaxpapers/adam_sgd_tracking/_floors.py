@@ -15,7 +15,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from jaxpapers.adam_sgd_tracking._validate import check_beta, check_finite, check_nonnegative
+from jaxpapers import _validate
+from jaxpapers.adam_sgd_tracking import _checks
 
 __all__ = [
     "burn_in_time",
@@ -29,11 +30,17 @@ __all__ = [
 Scalar = Float[ArrayLike, ""]
 
 
-def _check_model(alpha, h, sigma, delta) -> None:
-    check_nonnegative("alpha (the step size)", alpha)
-    check_finite("h (the curvature)", h)
-    check_nonnegative("sigma (the noise scale)", sigma)
-    check_nonnegative("delta (the drift per step)", delta)
+INF = float("inf")
+
+
+def _check_model(alpha, h, sigma, delta) -> tuple[Array, Array, Array, Array]:
+    """The model's arguments as arrays, checked eagerly or (under ``jit``) at run time."""
+    return (
+        _checks.positive("alpha (the step size)", alpha),
+        _checks.positive("h (the curvature)", h),
+        _checks.within("sigma (the noise scale)", sigma, low=0.0, high=INF),
+        _checks.within("delta (the drift per step)", delta, low=0.0, high=INF),
+    )
 
 
 def sgd_floor(
@@ -66,6 +73,11 @@ def sgd_floor(
     Returns:
         The floor for each ``alpha``; ``inf`` where ``alpha h_i >= 2`` (SGD diverges).
 
+    Raises:
+        ValueError: ``alpha <= 0`` or ``h <= 0`` (no tracking; the formula does not apply), a
+            negative ``sigma`` or ``delta``, or a non-finite argument. Under ``jit`` the same
+            check runs inside the program (``equinox.error_if``).
+
     Example:
         >>> import jax.numpy as jnp
         >>> ones = jnp.ones(10)
@@ -74,8 +86,9 @@ def sgd_floor(
         >>> round(float(sgd_floor(0.1, ones, ones, 0.1, "constant_velocity")), 4)
         1.5263
     """
-    _check_model(alpha, h, sigma, delta)
-    alpha = jnp.asarray(alpha)[..., None]
+    _validate.check_choice("drift", drift, ("random_walk", "constant_velocity"))
+    alpha, h, sigma, delta = _check_model(alpha, h, sigma, delta)
+    alpha = alpha[..., None]
     h, sigma = jnp.broadcast_arrays(jnp.atleast_1d(h), jnp.atleast_1d(sigma))
     dim = h.shape[-1]
     lead = (1,) * (alpha.ndim - 1)  # explicit broadcasting (no implicit rank promotion)
@@ -84,13 +97,11 @@ def sgd_floor(
     noise = alpha**2 * sigma**2 / contraction
     if drift == "random_walk":
         per_coord = noise + delta**2 / dim / contraction
-    elif drift == "constant_velocity":
+    else:
         u = jnp.full((dim,), 1.0) if direction is None else jnp.asarray(direction)
         u = (u / jnp.linalg.norm(u)).reshape(*lead, dim)
         per_coord = noise + (delta * u) ** 2 / (alpha * h) ** 2
-    else:
-        raise ValueError(f"drift must be 'random_walk' or 'constant_velocity', got {drift!r}")
-    stable = jnp.all((alpha * h > 0) & (alpha * h < 2), axis=-1)
+    stable = jnp.all(alpha * h < 2, axis=-1)
     return jnp.where(stable, jnp.sum(per_coord, axis=-1), jnp.inf)
 
 
@@ -107,15 +118,16 @@ def sgd_error_recursion(
 
     Args:
         alphas: the step size of each step, shape (T,).
-        h, sigma: curvatures and noise scales, shape (d,) or scalars.
+        h: curvatures, shape (d,) or a scalar.
+        sigma: noise scales, shape (d,) or a scalar.
         delta: total drift per step.
         e0_sq: squared initial error per coordinate (zero-mean random starts included).
 
     Returns:
         ``E||e_t||^2`` for t = 0 ... T, shape (T + 1,).
     """
-    _check_model(alphas, h, sigma, delta)
-    check_nonnegative("e0_sq", e0_sq)
+    alphas, h, sigma, delta = _check_model(alphas, h, sigma, delta)
+    e0_sq = _checks.within("e0_sq", e0_sq, low=0.0, high=INF)
     h, sigma, e0_sq = jnp.broadcast_arrays(
         jnp.atleast_1d(h), jnp.atleast_1d(sigma), jnp.atleast_1d(e0_sq)
     )
@@ -125,7 +137,7 @@ def sgd_error_recursion(
         second_moment = (1 - alpha * h) ** 2 * second_moment + alpha**2 * sigma**2 + q_sq
         return second_moment, jnp.sum(second_moment)
 
-    _, totals = jax.lax.scan(step, e0_sq, jnp.asarray(alphas))
+    _, totals = jax.lax.scan(step, e0_sq, alphas)
     return jnp.concatenate([jnp.sum(e0_sq, keepdims=True), totals])
 
 
@@ -142,7 +154,7 @@ def sgd_burn_in(
     (real-valued; the first integer step at or past the level is ``ceil(t)``).
     """
     floor = sgd_floor(alpha, h, sigma, delta)
-    return jnp.log((e0_sq - floor) / (kappa * floor)) / (-2 * jnp.log1p(-alpha * h))
+    return jnp.log((e0_sq - floor) / (kappa * floor)) / (-2 * jnp.log1p(-jnp.asarray(alpha) * h))
 
 
 def burn_in_time(errors: Float[ArrayLike, " t"], level: Scalar) -> Array:
@@ -164,8 +176,9 @@ def step_decay_schedule(
     Returns:
         The step of each step, shape (num_steps,), float64 numpy.
     """
-    if not 0 < alpha_min <= alpha0:
-        raise ValueError(f"need 0 < alpha_min <= alpha0, got {alpha_min} and {alpha0}")
+    _validate.check_positive("alpha_min", alpha_min)
+    if not alpha_min <= alpha0:
+        raise ValueError(f"alpha0 must be >= alpha_min ({alpha_min}), got {alpha0}")
     steps, alpha = [], float(alpha0)
     while alpha > alpha_min and len(steps) < num_steps:
         steps += [alpha] * math.ceil(stage / (alpha * mu))
@@ -194,7 +207,9 @@ def momentum_floor(
     ``Sigma = A Sigma A^T + B Q B^T`` and the floor is ``Sigma_11``. This is Adam after its
     second moment has settled (``a = alpha D_ii``) and heavy-ball momentum with
     ``a = alpha / (1 - beta)``; ``beta = 0`` gives :func:`sgd_floor` per coordinate.
-    ``q`` is the per-coordinate random-walk drift (``Delta / sqrt(d)``).
+    ``q`` is the per-coordinate random-walk drift (``Delta / sqrt(d)``). The three unknowns of
+    the symmetric Sigma solve a 3 x 3 linear system, done by Cramer's rule in plain arithmetic
+    (no LAPACK call, so it batches freely; see :mod:`jaxpapers.linalg`).
 
     Returns:
         ``Sigma_11`` (broadcast shape of the inputs); ``inf`` where the recursion is unstable.
@@ -203,24 +218,31 @@ def momentum_floor(
         >>> round(float(momentum_floor(0.1, 0.9, 1.0, 0.0, 1.0)), 3)  # drift only
         9.763
     """
-    check_nonnegative("a (the effective step)", a)
-    check_beta("beta", beta)
-    check_finite("h", h)
-    check_nonnegative("sigma", sigma)
-    check_nonnegative("q", q)
-    a, beta, h, sigma, q = jnp.broadcast_arrays(*map(jnp.asarray, (a, beta, h, sigma, q)))
-    zero = jnp.zeros_like(a)
-    transition = _matrix(1 - a * (1 - beta) * h, -a * beta, (1 - beta) * h, beta)
-    mixing = _matrix(-a * (1 - beta), -jnp.ones_like(a), 1 - beta, zero)
-    noise = _matrix(sigma**2, zero, zero, q**2)
-    forcing = mixing @ noise @ jnp.swapaxes(mixing, -1, -2)
-    eye = jnp.broadcast_to(jnp.eye(4, dtype=a.dtype), (*a.shape, 4, 4))
-    kron = jnp.einsum("...ij,...kl->...ikjl", transition, transition).reshape(*a.shape, 4, 4)
-    vec = jnp.linalg.solve(eye - kron, forcing.reshape(*a.shape, 4, 1))[..., 0]
-    trace, det = transition[..., 0, 0] + transition[..., 1, 1], jnp.linalg.det(transition)
+    a = _checks.positive("a (the effective step)", a)
+    beta = _checks.within("beta", beta, low=0.0, high=1.0, high_open=True)
+    h = _checks.positive("h (the curvature)", h)
+    sigma = _checks.within("sigma (the noise scale)", sigma, low=0.0, high=INF)
+    q = _checks.within("q (the drift per coordinate)", q, low=0.0, high=INF)
+    a, beta, h, sigma, q = jnp.broadcast_arrays(a, beta, h, sigma, q)
+    a11, a12, a21, a22 = 1 - a * (1 - beta) * h, -a * beta, (1 - beta) * h, beta
+    # forcing B Q B^T
+    f11 = a**2 * (1 - beta) ** 2 * sigma**2 + q**2
+    f12 = -a * (1 - beta) ** 2 * sigma**2
+    f22 = (1 - beta) ** 2 * sigma**2
+    # Sigma = A Sigma A^T + F for (x, y, z) = (Sigma_11, Sigma_12, Sigma_22), by columns:
+    col_x = (1 - a11**2, -a11 * a21, -(a21**2))
+    col_y = (-2 * a11 * a12, 1 - a11 * a22 - a12 * a21, -2 * a21 * a22)
+    col_z = (-(a12**2), -a12 * a22, 1 - a22**2)
+    x = _det3((f11, f12, f22), col_y, col_z) / _det3(col_x, col_y, col_z)
+    trace, det = a11 + a22, a11 * a22 - a12 * a21
     stable = (jnp.abs(det) < 1) & (jnp.abs(trace) < 1 + det)  # Jury's test, 2x2
-    return jnp.where(stable, vec[..., 0], jnp.inf)
+    return jnp.where(stable, x, jnp.inf)
 
 
-def _matrix(a11, a12, a21, a22) -> Array:
-    return jnp.stack([jnp.stack([a11, a12], -1), jnp.stack([a21, a22], -1)], -2)
+def _det3(c1, c2, c3) -> Array:
+    """Determinant of the 3 x 3 matrix with columns ``c1, c2, c3`` (tuples of arrays)."""
+    return (
+        c1[0] * (c2[1] * c3[2] - c3[1] * c2[2])
+        - c2[0] * (c1[1] * c3[2] - c3[1] * c1[2])
+        + c3[0] * (c1[1] * c2[2] - c2[1] * c1[2])
+    )

@@ -14,13 +14,17 @@ A problem is an equinox module with
 
 import math
 
+import numpy as np
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+import optax
+from jax.typing import DTypeLike
+from jaxtyping import Array, ArrayLike, Bool, Float
 
+from jaxpapers import _validate
 from jaxpapers._typing import PRNGKey
-from jaxpapers.adam_sgd_tracking._validate import check_finite, check_nonnegative
 
 __all__ = ["QuadraticTracking", "RotatingLogistic", "quadratic_tracking", "rotating_logistic"]
 
@@ -46,8 +50,10 @@ class QuadraticTracking(eqx.Module):
     with ``xi`` standard normal, or Student-t with ``dof`` degrees of freedom rescaled to unit
     variance (heavy-tailed noise). The target moves by ``delta_t`` per step: a random walk
     ``delta_t ~ N(0, (Delta^2/d) I)`` or a constant velocity ``delta_t = Delta u`` with
-    ``||u|| = 1``. With a box ``[lower, upper]`` the problem is projected: X is the box and the
-    minimiser of F_t over X is ``clip(theta*_t)`` (exact, since H is diagonal).
+    ``||u|| = 1``. The drift model is data (``constant_velocity``, a boolean array), not a
+    static choice, so both models run through one compiled program. With a box
+    ``[lower, upper]`` the problem is projected: X is the box and the minimiser of F_t over X
+    is ``clip(theta*_t)`` (exact, since H is diagonal).
     """
 
     curvature: Float[Array, " d"]
@@ -56,7 +62,7 @@ class QuadraticTracking(eqx.Module):
     direction: Float[Array, " d"]
     lower: Float[Array, " d"] | None
     upper: Float[Array, " d"] | None
-    drift_kind: str = eqx.field(static=True)
+    constant_velocity: Bool[Array, ""]
     noise_kind: str = eqx.field(static=True)
     dof: float = eqx.field(static=True)
 
@@ -64,14 +70,17 @@ class QuadraticTracking(eqx.Module):
     def dim(self) -> int:
         return self.curvature.shape[0]
 
+    @property
+    def drift_kind(self) -> str:
+        """``"constant_velocity"`` or ``"random_walk"`` (needs a concrete problem)."""
+        return DRIFTS[int(self.constant_velocity)]
+
     def init_state(self, key: PRNGKey) -> Float[Array, " d"]:
         del key  # the target starts at the origin (spec §2.4: theta_0 = theta*_0 = 0)
         return jnp.zeros_like(self.curvature)
 
     def minimizer(self, state: Float[Array, " d"]) -> Float[Array, " d"]:
-        if self.lower is None:
-            return state
-        return jnp.clip(state, self.lower, self.upper)
+        return self.project(state)
 
     def gradient(
         self, key: PRNGKey, params: Float[Array, " d"], state: Float[Array, " d"]
@@ -86,15 +95,14 @@ class QuadraticTracking(eqx.Module):
         return draw * jnp.asarray(math.sqrt((self.dof - 2) / self.dof), dtype)
 
     def advance(self, key: PRNGKey, state: Float[Array, " d"]) -> Float[Array, " d"]:
-        if self.drift_kind == "constant_velocity":
-            return state + self.drift * self.direction
         scale = self.drift / jnp.sqrt(jnp.asarray(self.dim, state.dtype))
-        return state + scale * jax.random.normal(key, state.shape, state.dtype)
+        walk = scale * jax.random.normal(key, state.shape, state.dtype)
+        return state + jnp.where(self.constant_velocity, self.drift * self.direction, walk)
 
     def project(self, params: Float[Array, " d"]) -> Float[Array, " d"]:
         if self.lower is None:
             return params
-        return jnp.clip(params, self.lower, self.upper)
+        return optax.projections.projection_box(params, self.lower, self.upper)
 
 
 def quadratic_tracking(
@@ -107,7 +115,7 @@ def quadratic_tracking(
     noise_kind: str = "gaussian",
     dof: float = 2.5,
     box: tuple[float, float] | None = None,
-    dtype=None,
+    dtype: DTypeLike | None = None,
 ) -> QuadraticTracking:
     """Build a :class:`QuadraticTracking` problem, checking every argument.
 
@@ -122,30 +130,32 @@ def quadratic_tracking(
         box: ``(lower, upper)`` for the projected variant; None for X = R^d.
         dtype: float dtype of the arrays (default: JAX's default float).
     """
-    if drift_kind not in DRIFTS:
-        raise ValueError(f"drift_kind must be one of {DRIFTS}, got {drift_kind!r}")
-    if noise_kind not in NOISES:
-        raise ValueError(f"noise_kind must be one of {NOISES}, got {noise_kind!r}")
-    check_nonnegative("noise_scale (sigma)", noise_scale)
-    check_nonnegative("drift (Delta)", drift)
-    check_finite("curvature (h)", curvature)
+    _validate.check_choice("drift_kind", drift_kind, DRIFTS)
+    _validate.check_choice("noise_kind", noise_kind, NOISES)
+    _validate.check_range("noise_scale (sigma)", noise_scale, low=0.0)
+    _validate.check_range("drift (Delta)", drift, low=0.0)
+    _validate.check_ndim("curvature (h)", curvature, 1, "a vector of shape (d,)")
+    _validate.check_positive("curvature (h)", curvature)
     curvature = _strong(curvature, dtype)
     dtype = curvature.dtype
+    if np.ndim(noise_scale) not in (0, 1) or np.size(noise_scale) not in (1, curvature.shape[0]):
+        raise ValueError(
+            f"noise_scale (sigma) must be a scalar or have shape {curvature.shape}, "
+            f"got shape {np.shape(noise_scale)}"
+        )
     noise_scale = jnp.broadcast_to(_strong(noise_scale, dtype), curvature.shape)
-    if curvature.ndim != 1 or not bool(jnp.all(curvature > 0)):
-        raise ValueError(f"curvature must be a vector of positive numbers, got {curvature}")
     if noise_kind == "student_t" and not dof > 2:
         raise ValueError(f"dof must be > 2 for unit-variance Student-t noise, got {dof}")
     if direction is None:
         direction = jnp.ones_like(curvature)
-    check_finite("direction (u)", direction)
+    _validate.check_finite("direction (u)", direction)
     direction = jnp.broadcast_to(_strong(direction, dtype), curvature.shape)
     norm = jnp.linalg.norm(direction)
     if not bool(norm > 0):
-        raise ValueError("direction must be a non-zero vector")
+        raise ValueError("direction must be a non-zero vector, got all zeros")
     lower = upper = None
     if box is not None:
-        check_finite("box", box)
+        _validate.check_finite("box", box)
         if not box[0] < 0 < box[1]:
             raise ValueError(f"box must satisfy lower < 0 < upper (the start), got {box}")
         lower = jnp.full_like(curvature, box[0])
@@ -157,7 +167,7 @@ def quadratic_tracking(
         direction / norm,
         lower,
         upper,
-        drift_kind,
+        jnp.asarray(drift_kind == "constant_velocity"),
         noise_kind,
         float(dof),
     )
@@ -208,8 +218,7 @@ class RotatingLogistic(eqx.Module):
         return state + self.angular_speed
 
     def project(self, params: Float[Array, " d"]) -> Float[Array, " d"]:
-        norm = jnp.linalg.norm(params)
-        return params * jnp.minimum(1, self.ball_radius / jnp.maximum(norm, 1e-30))
+        return optax.projections.projection_l2_ball(params, self.ball_radius)
 
 
 def rotating_logistic(
@@ -222,15 +231,13 @@ def rotating_logistic(
     dtype=None,
 ) -> RotatingLogistic:
     """Build a :class:`RotatingLogistic` stream (spec §3 E4 defaults: d = 20, ball radius 10)."""
-    if dim < 2:
-        raise ValueError(f"dim must be >= 2 (the boundary rotates in a plane), got {dim}")
-    for name, value in (("radius", radius), ("ball_radius", ball_radius)):
-        check_nonnegative(name, value)
-    check_finite("angular_speed (the drift)", angular_speed)
+    _validate.check_integer("dim (the boundary rotates in a plane)", dim, minimum=2)
+    _validate.check_range("radius", radius, low=0.0)
+    _validate.check_positive("ball_radius", ball_radius)
+    _validate.check_finite("angular_speed (the drift)", angular_speed)
     if radius > ball_radius:
-        raise ValueError(f"radius ({radius}) must not exceed ball_radius ({ball_radius})")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise ValueError(f"radius must not exceed ball_radius ({ball_radius}), got {radius}")
+    _validate.check_integer("batch_size", batch_size, minimum=1)
     return RotatingLogistic(
         _strong(radius, dtype),
         _strong(angular_speed, dtype),

@@ -1,12 +1,15 @@
-"""The tracking simulator: ``lax.scan`` over time, ``vmap`` over seeds and hyperparameters.
+"""The tracking simulator: ``init``/``step`` for one run, ``lax.scan`` over time, ``vmap`` over
+seeds and hyperparameters.
 
-One run is written for one seed and one hyperparameter setting (:func:`track`); :func:`simulate`
-vmaps it over a grid of settings and seeds and, given a mesh, shards the flattened
-(settings x seeds) axis over devices with :func:`jaxpapers._mesh.sharded_vmap`.
+One run is written for one seed and one hyperparameter setting (:func:`init`, :func:`step`,
+:func:`track`); :func:`simulate` vmaps it over a grid of settings and seeds and, given a mesh,
+shards the flattened (settings x seeds) axis over devices with
+:func:`jaxpapers._mesh.sharded_vmap` (also across the processes of a multi-host job).
 """
 
+from __future__ import annotations
+
 import functools
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,39 +20,51 @@ import optax
 from jax.sharding import Mesh
 from jaxtyping import Array, ArrayLike, Float
 
-from jaxpapers import _mesh
+from jaxpapers import _mesh, _validate
 from jaxpapers._typing import PRNGKey
-from jaxpapers.adam_sgd_tracking._optim import OPTIMIZERS, optimizer_from_name
-from jaxpapers.adam_sgd_tracking._types import Hyperparams, SimulationResult
-from jaxpapers.adam_sgd_tracking._validate import check_finite, check_hyperparams
+from jaxpapers.adam_sgd_tracking._optim import OptimizerLike, as_optimizer_factory
+from jaxpapers.adam_sgd_tracking._types import (
+    Config,
+    Hyperparams,
+    SimulationResult,
+    TrackInfo,
+    TrackState,
+)
 
-__all__ = ["as_optimizer_factory", "simulate", "track"]
-
-OptimizerLike = str | optax.GradientTransformation | Callable[[Hyperparams], Any]
+__all__ = ["block_steps", "init", "simulate", "step", "track"]
 
 
-def as_optimizer_factory(optimizer: OptimizerLike) -> Callable[[Hyperparams], Any]:
-    """Turn a name, an optax transformation or a factory into ``hyper -> GradientTransformation``.
+def init(
+    key: PRNGKey,
+    problem: Any,
+    optimizer: optax.GradientTransformation,
+    initial_offset: Float[ArrayLike, " d"] | None = None,
+) -> TrackState:
+    """The state at t = 0: ``theta_0 = Pi_X(theta*_0 + initial_offset)``, fresh optimiser state."""
+    state = problem.init_state(key)
+    params = problem.minimizer(state)
+    if initial_offset is not None:
+        params = problem.project(params + jnp.asarray(initial_offset, params.dtype))
+    return TrackState(params, optimizer.init(params), state)
 
-    * a name in :data:`OPTIMIZERS` (``"sgd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"``): our
-      optax-equal implementations, reading their hyperparameters from the grid;
-    * an ``optax.GradientTransformation`` (e.g. ``optax.adamw(1e-3)``): used as is, the grid
-      is ignored;
-    * a callable ``hyper -> GradientTransformation`` (e.g. ``lambda h: optax.adam(h.learning_rate,
-      b1=h.beta1)``): built per setting, so the grid can be vmapped through any optax optimiser.
+
+def step(
+    key: PRNGKey, state: TrackState, problem: Any, optimizer: optax.GradientTransformation
+) -> tuple[TrackState, TrackInfo]:
+    """One tracking step: draw ``g_t`` at ``theta_t``, update, project onto X, move the target.
+
+    The error is recorded after the move (spec §2.3 and pitfall 2).
     """
-    if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-        return lambda hyper: optimizer_from_name(optimizer, hyper)
-    if isinstance(optimizer, optax.GradientTransformation):
-        return lambda hyper: optimizer
-    if callable(optimizer):
-        return optimizer
-    raise TypeError(
-        "optimizer must be a name, an optax.GradientTransformation or a callable "
-        f"Hyperparams -> GradientTransformation, got {type(optimizer).__name__}"
-    )
+    key_grad, key_drift = jax.random.split(key)
+    grads = problem.gradient(key_grad, state.params, state.problem_state)
+    # optax's bias correction computes beta ** count with an int32 count: fine under JAX's
+    # standard promotion, refused by the strict mode our tests run in.
+    with jax.numpy_dtype_promotion("standard"):
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    params = problem.project(optax.apply_updates(state.params, updates))
+    problem_state = problem.advance(key_drift, state.problem_state)
+    error = jnp.sum((params - problem.minimizer(problem_state)) ** 2)
+    return TrackState(params, opt_state, problem_state), TrackInfo(error)
 
 
 def track(
@@ -61,52 +76,26 @@ def track(
     record_every: int = 1,
     initial_offset: Float[ArrayLike, " d"] | None = None,
 ) -> tuple[Float[Array, " blocks"], Float[Array, " d"]]:
-    """Run one optimiser on one problem for one seed.
-
-    Per step: draw ``g_t`` at ``theta_t``, apply the optimiser, project onto X, move the target,
-    and record ``||theta_{t+1} - theta*_{t+1}||^2`` (error after the move, spec §2.3 and
-    pitfall 2). ``theta_0 = theta*_0 + initial_offset``.
+    """Run one optimiser on one problem for one seed (``lax.scan`` of :func:`step`).
 
     Returns:
         ``(block_errors, final_params)``: the squared error averaged over consecutive blocks of
         ``record_every`` steps (``num_steps // record_every`` blocks) and the last iterate.
     """
     key_init, key_run = jax.random.split(key)
-    state = problem.init_state(key_init)
-    params = problem.minimizer(state)
-    if initial_offset is not None:
-        params = problem.project(params + jnp.asarray(initial_offset, params.dtype))
-    carry = (params, optimizer.init(params), state)
+    state = init(key_init, problem, optimizer, initial_offset)
 
-    def step(carry, key_t):
-        params, opt_state, state = carry
-        key_grad, key_drift = jax.random.split(key_t)
-        grads = problem.gradient(key_grad, params, state)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        params = problem.project(optax.apply_updates(params, updates))
-        state = problem.advance(key_drift, state)
-        error = jnp.sum((params - problem.minimizer(state)) ** 2)
-        return (params, opt_state, state), error
+    def one(state, key_t):
+        state, info = step(key_t, state, problem, optimizer)
+        return state, info.error
 
-    def block(carry, key_block):
-        carry, errors = jax.lax.scan(step, carry, jax.random.split(key_block, record_every))
-        return carry, jnp.mean(errors)
+    def block(state, key_block):
+        state, errors = jax.lax.scan(one, state, jax.random.split(key_block, record_every))
+        return state, jnp.mean(errors)
 
     num_blocks = num_steps // record_every
-    carry, block_errors = jax.lax.scan(block, carry, jax.random.split(key_run, num_blocks))
-    return block_errors, carry[0]
-
-
-def _check_sizes(num_steps: int, record_every: int, discard: int) -> None:
-    if record_every < 1 or num_steps < 1 or num_steps % record_every:
-        raise ValueError(
-            f"num_steps ({num_steps}) must be a positive multiple of record_every ({record_every})"
-        )
-    if not 0 <= discard < num_steps or discard % record_every:
-        raise ValueError(
-            f"discard ({discard}) must be a multiple of record_every ({record_every}) in "
-            f"[0, num_steps={num_steps})"
-        )
+    state, block_errors = jax.lax.scan(block, state, jax.random.split(key_run, num_blocks))
+    return block_errors, state.params
 
 
 def _as_grid(hyper: Hyperparams | None, dtype) -> Hyperparams:
@@ -119,6 +108,19 @@ def _as_grid(hyper: Hyperparams | None, dtype) -> Hyperparams:
             f"{[leaf.shape for leaf in leaves]}"
         )
     return Hyperparams(*[jnp.broadcast_to(leaf.reshape(-1), (size,)) for leaf in leaves])
+
+
+def _check_offset(initial_offset, dim: int):
+    if initial_offset is None:
+        return None
+    shape = np.shape(initial_offset)
+    if shape not in ((), (dim,)):
+        raise ValueError(
+            f"initial_offset must be a scalar or have shape ({dim},) (the problem's dimension), "
+            f"got shape {shape}"
+        )
+    _validate.check_finite("initial_offset", initial_offset)
+    return initial_offset
 
 
 def simulate(
@@ -138,7 +140,9 @@ def simulate(
 
     ``lax.scan`` runs the time loop of :func:`track`; ``vmap`` runs every hyperparameter
     setting (leading axis of ``hyperparams``) against every seed, the same ``num_seeds`` keys
-    for each setting (common random numbers, so ratios between settings are less noisy).
+    for each setting (common random numbers, so ratios between settings are less noisy). A step
+    size too large for the problem is not an error: its runs come back with ``diverged`` set
+    and a NaN ``floor`` (so a tuning grid may include it).
 
     Args:
         key: a typed PRNG key.
@@ -147,13 +151,14 @@ def simulate(
             ``Hyperparams -> GradientTransformation`` (see :func:`as_optimizer_factory`).
         hyperparams: a :class:`Hyperparams` whose leaves are scalars or vectors of a common
             length ``configs`` (see :func:`hyperparameter_grid`); default: step size 1e-3.
-        num_steps: steps per run (a multiple of ``record_every``).
-        num_seeds: seeds per setting.
-        record_every: block length of the recorded error averages.
-        discard: steps excluded from the floor (burn-in), a multiple of ``record_every``.
-        initial_offset: ``theta_0 - theta*_0``; default 0.
-        mesh: shard the (configs x seeds) runs over this mesh's ``data`` axis; None runs
-            ``jit(vmap)`` on the default device. Both give the same numbers.
+        num_steps: steps per run (a positive multiple of ``record_every``).
+        num_seeds: independent runs (seeds) per configuration.
+        record_every: the squared error is recorded every this many steps.
+        discard: burn-in steps excluded from the floor (a multiple of ``record_every``).
+        initial_offset: ``theta_0 - theta*_0``, a scalar or shape (d,); default 0.
+        mesh: shard the (configs x seeds) runs over this mesh's ``data`` axis (over all
+            processes' devices in a multi-host job); None runs ``jit(vmap)`` on the default
+            device. Both give the same numbers.
 
     Returns:
         :class:`SimulationResult` with leading axes ``(configs, seeds)``.
@@ -162,21 +167,21 @@ def simulate(
         >>> import jax, jax.numpy as jnp, optax
         >>> from jaxpapers.adam_sgd_tracking import Hyperparams, quadratic_tracking
         >>> problem = quadratic_tracking(jnp.ones(3), 1.0, 0.1)
-        >>> grid = Hyperparams(jnp.array([0.01, 0.1]), beta1=0.9)
-        >>> out = simulate(jax.random.key(0), problem, "adam", grid, num_steps=100,
+        >>> grid = Hyperparams(jnp.array([0.01, 0.1, 3.0]), beta1=0.9)
+        >>> out = simulate(jax.random.key(0), problem, "sgd", grid, num_steps=100,
         ...                num_seeds=4, record_every=10)
         >>> out.errors.shape, out.floor.shape
-        ((2, 4, 10), (2, 4))
-        >>> simulate(jax.random.key(0), problem, optax.sgd(0.1), num_steps=100).floor.shape
+        ((3, 4, 10), (3, 4))
+        >>> out.diverged.any(axis=1).tolist()  # alpha = 3 > 2/h: SGD diverges
+        [False, False, True]
+        >>> simulate(jax.random.key(0), problem, optax.adam(0.1), num_steps=100).floor.shape
         (1, 1)
     """
-    _check_sizes(num_steps, record_every, discard)
-    if num_seeds < 1:
-        raise ValueError(f"num_seeds must be >= 1, got {num_seeds}")
-    if initial_offset is not None:
-        check_finite("initial_offset", initial_offset)
-    grid = _as_grid(hyperparams, problem.minimizer(problem.init_state(key)).dtype)
-    check_hyperparams(grid)
+    config = Config(num_steps, num_seeds, record_every, discard)
+    dtype = problem.minimizer(problem.init_state(key)).dtype
+    initial_offset = _check_offset(initial_offset, problem.dim)
+    grid = _as_grid(hyperparams, dtype)
+    grid.check()
     as_optimizer_factory(optimizer)  # type check now, with a clear error
     seed_keys = jax.random.split(key, num_seeds)
     static = dict(optimizer=optimizer, num_steps=num_steps, record_every=record_every)
@@ -184,8 +189,14 @@ def simulate(
         errors, params = _run_grid(seed_keys, grid, problem, initial_offset, **static)
     else:
         errors, params = _run_sharded(seed_keys, grid, problem, initial_offset, mesh, **static)
-    floor = jnp.mean(errors[..., discard // record_every :], axis=-1)
-    return SimulationResult(errors, floor, params)
+    return _summarise(errors, params, config)
+
+
+def _summarise(errors, params, config: Config) -> SimulationResult:
+    diverged = ~jnp.all(jnp.isfinite(errors), axis=-1)
+    floor = jnp.mean(errors[..., config.discard // config.record_every :], axis=-1)
+    floor = jnp.where(diverged, jnp.nan, floor)
+    return SimulationResult(errors, floor, params, diverged)
 
 
 def _one_run(key_seed, hyper, problem, initial_offset, *, optimizer, num_steps, record_every):
@@ -218,8 +229,8 @@ def _run_sharded(seed_keys, grid, problem, initial_offset, mesh, **static):
     run = _sharded_runner(mesh, tuple(sorted(static.items())))
     errors, params = run(keys, flat, problem, initial_offset)
     return (
-        errors.reshape(num_configs, num_seeds, -1),
-        params.reshape(num_configs, num_seeds, -1),
+        jnp.reshape(errors, (num_configs, num_seeds, -1)),
+        jnp.reshape(params, (num_configs, num_seeds, -1)),
     )
 
 

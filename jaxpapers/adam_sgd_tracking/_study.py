@@ -4,22 +4,27 @@ Thin compositions of :func:`simulate` and the theory functions, reused by the ex
 notebook and the tests.
 """
 
-from typing import NamedTuple
+from typing import Any
 
 import numpy as np
 
 import jax
 import jax.numpy as jnp
+import optax
 from jaxtyping import Array, Float
 
+from jaxpapers import stats
 from jaxpapers._typing import PRNGKey
-from jaxpapers.adam_sgd_tracking._optim import AdamState, adam_step
 from jaxpapers.adam_sgd_tracking._simulate import simulate
-from jaxpapers.adam_sgd_tracking._types import hyperparameter_grid
+from jaxpapers.adam_sgd_tracking._types import (
+    BurnIn,
+    Hyperparams,
+    TunedFloor,
+    hyperparameter_grid,
+)
 
 __all__ = [
     "HETERO_NOISE",
-    "TunedFloor",
     "adversarial_stream",
     "adam_step_ratios",
     "hetero_noise",
@@ -37,22 +42,6 @@ def hetero_noise(dim: int = 10) -> np.ndarray:
 HETERO_NOISE = hetero_noise()
 
 
-class TunedFloor(NamedTuple):
-    """Floors over a step-size grid and the tuned (smallest) one.
-
-    Attributes:
-        floors: mean floor over seeds per step size (``inf`` where a run diverged).
-        stderr: standard error over seeds per step size.
-        best: the smallest floor; best_stderr: its standard error; best_step: its step size.
-    """
-
-    floors: np.ndarray
-    stderr: np.ndarray
-    best: float
-    best_stderr: float
-    best_step: float
-
-
 def tuned_floor(
     key: PRNGKey,
     problem,
@@ -66,33 +55,44 @@ def tuned_floor(
     num_seeds: int,
     discard: int,
     record_every: int = 100,
+    eval_seeds: int = 0,
+    mesh=None,
 ) -> TunedFloor:
-    """Simulate every step size of the grid and keep the best (spec §2.4 tuning)."""
-    hyper, _ = hyperparameter_grid(step_sizes, beta1=(beta1,), beta2=(beta2,), eps=(eps,))
-    result = simulate(
-        key,
-        problem,
-        optimizer,
-        hyper,
-        num_steps=num_steps,
-        num_seeds=num_seeds,
-        record_every=record_every,
-        discard=discard,
+    """Simulate every step size of the grid and keep the best (spec §2.4 tuning).
+
+    Every step size runs on the same ``num_seeds`` seeds (common random numbers); a step size
+    with a diverged seed gets an infinite floor and is never chosen. The smallest of a grid of
+    noisy means is biased low; with ``eval_seeds > 0`` the tuned step size is run again on that
+    many fresh seeds (the same fresh seeds for every method tuned with the same ``key``, so
+    ratios between methods are paired) and ``best`` is their mean floor.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from jaxpapers.adam_sgd_tracking import quadratic_tracking
+        >>> problem = quadratic_tracking(jnp.ones(2), 1.0, 0.1)
+        >>> tuned = tuned_floor(jax.random.key(0), problem, "sgd", np.array([1e-3, 0.3, 3.0]),
+        ...                     num_steps=400, num_seeds=4, discard=200)
+        >>> tuned.best_step, bool(np.isinf(tuned.floors[2]))  # alpha = 3 diverges
+        (0.3, True)
+    """
+    key_tune, key_eval = jax.random.split(key)
+    run: dict[str, Any] = dict(
+        num_steps=num_steps, record_every=record_every, discard=discard, mesh=mesh
     )
+    hyper, _ = hyperparameter_grid(step_sizes, beta1=(beta1,), beta2=(beta2,), eps=(eps,))
+    result = simulate(key_tune, problem, optimizer, hyper, num_seeds=num_seeds, **run)
     per_seed = np.asarray(result.floor, dtype=np.float64)
     finite = np.isfinite(per_seed).all(axis=1)
-    floors = np.where(finite, per_seed.mean(axis=1), np.inf)
-    stderr = np.where(finite, per_seed.std(axis=1, ddof=1) / np.sqrt(num_seeds), np.inf)
+    mean, se = (np.asarray(x, np.float64) for x in stats.mean_se(per_seed, axis=1))
+    floors, stderr = np.where(finite, mean, np.inf), np.where(finite, se, np.inf)
     best = int(np.argmin(floors))
-    return TunedFloor(floors, stderr, floors[best], stderr[best], float(step_sizes[best]))
-
-
-class BurnIn(NamedTuple):
-    """Mean error curve of a burn-in run and the first block end below the level."""
-
-    steps: np.ndarray
-    errors: np.ndarray
-    burn_in: int
+    best_step, chosen = float(step_sizes[best]), per_seed[best]
+    if eval_seeds:
+        chosen_hyper = Hyperparams(best_step, beta1, beta2, eps)
+        fresh = simulate(key_eval, problem, optimizer, chosen_hyper, num_seeds=eval_seeds, **run)
+        chosen = np.asarray(fresh.floor[0], dtype=np.float64)
+    mean, se = (float(x) for x in stats.mean_se(chosen))
+    return TunedFloor(floors, stderr, mean, se, best_step, chosen)
 
 
 def measure_burn_in(
@@ -106,6 +106,7 @@ def measure_burn_in(
     num_steps: int,
     num_seeds: int,
     record_every: int = 1000,
+    mesh=None,
 ) -> BurnIn:
     """Start at ``theta*_0 + distance e_1`` and return the first step where the seed-mean
     block error is at most ``level`` (``num_steps`` if never)."""
@@ -119,6 +120,7 @@ def measure_burn_in(
         num_seeds=num_seeds,
         record_every=record_every,
         initial_offset=offset,
+        mesh=mesh,
     )
     errors = np.asarray(result.errors[0], dtype=np.float64).mean(axis=0)
     steps = np.arange(1, errors.shape[0] + 1) * record_every
@@ -135,22 +137,29 @@ def adversarial_stream(beta1: float, beta2: float, length: int) -> Float[Array, 
 def adam_step_ratios(
     grads: Float[Array, " t"], beta1: float, beta2: float, alpha: float = 1.0
 ) -> tuple[Float[Array, " t"], Float[Array, ""]]:
-    """Feed a scalar gradient stream to Adam with eps = 0.
+    """Feed a scalar gradient stream to ``optax.adam`` with eps = 0.
 
     Returns ``|theta_{t+1} - theta_t| / alpha`` per step and the raw (uncorrected) ratio
     ``|m_T| / sqrt(v_T)`` at the end.
+
+    Example:
+        >>> moves, raw = adam_step_ratios(jnp.ones(5), 0.9, 0.999)
+        >>> moves.round(4).tolist()  # a constant gradient: every bias-corrected step is alpha
+        [1.0, 1.0, 1.0, 1.0, 1.0]
     """
-    dtype = grads.dtype
+    optimizer = optax.adam(alpha, b1=beta1, b2=beta2, eps=0.0)
 
     def step(carry, grad):
         params, state = carry
-        new_params, state = adam_step(params, grad, state, alpha, beta1, beta2, 0.0)
+        with jax.numpy_dtype_promotion("standard"):  # optax's beta ** int32 count
+            updates, state = optimizer.update(grad, state, params)
+        new_params = optax.apply_updates(params, updates)
         return (new_params, state), jnp.abs(new_params - params) / alpha
 
-    zero = jnp.zeros((), dtype)
-    init = (zero, AdamState(jnp.zeros([], jnp.int32), zero, zero))
-    (_, state), moves = jax.lax.scan(step, init, grads)
-    return moves, jnp.abs(state.mu) / jnp.sqrt(state.nu)
+    zero = jnp.zeros((), grads.dtype)
+    (_, state), moves = jax.lax.scan(step, (zero, optimizer.init(zero)), grads)
+    adam_state: Any = state[0]  # pyright: ignore[reportIndexIssue]  (optax.adam is a chain)
+    return moves, jnp.abs(adam_state.mu) / jnp.sqrt(adam_state.nu)
 
 
 def stationarity_gap(

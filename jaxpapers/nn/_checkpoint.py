@@ -59,7 +59,7 @@ def load_checkpoint(
         raise ValueError("load_checkpoint: give mesh and rules together, or neither")
     graphdef, abstract = nnx.split(nnx.eval_shape(lambda: Llama(config, rngs=nnx.Rngs(0))))
     target = nnx.to_pure_dict(abstract)
-    if mesh is not None:
+    if mesh is not None and rules is not None:
         shardings = nnx.to_pure_dict(state_shardings(abstract, mesh, rules))
         target = jax.tree.map(
             lambda leaf, sharding: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=sharding),

@@ -83,7 +83,27 @@ def _open(path: str | Path):
         magic = f.read(4)
     if magic != b"GGUF":
         raise ValueError(f"{str(path)!r} is not a GGUF model file (magic bytes {magic!r})")
-    return gguf.GGUFReader(path)
+    try:
+        reader = gguf.GGUFReader(path)
+    except (ValueError, IndexError, OverflowError) as error:  # header or tensor table cut off
+        raise ValueError(
+            f"{str(path)!r} is not a complete GGUF file ({path.stat().st_size} bytes; the "
+            f"reader failed with: {error}); it may be truncated: download or copy it again"
+        ) from None
+    _check_complete(path, reader)
+    return reader
+
+
+def _check_complete(path: Path, reader) -> None:
+    """Every tensor's bytes must lie inside the file (a truncated copy fails here, clearly)."""
+    size = path.stat().st_size
+    for tensor in reader.tensors:
+        end = int(tensor.data_offset) + int(tensor.n_bytes)
+        if end > size:
+            raise ValueError(
+                f"{str(path)!r} is truncated: tensor {tensor.name!r} ends at byte {end}, but "
+                f"the file has {size} bytes; download or copy it again"
+            )
 
 
 def _metadata(reader) -> dict[str, Any]:

@@ -18,12 +18,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from flax import nnx
 from jax.typing import ArrayLike
 from jaxtyping import Array, Bool, Float, Int
 
+from jaxpapers import _validate
 from jaxpapers.nn._config import LlamaConfig
 from jaxpapers.nn._layers import apply_rope, attention, rms_norm, rope_frequencies, swiglu
 
@@ -50,7 +52,7 @@ class KVCache(NamedTuple):
     v: Float[Array, "l b s k e"]
     valid: Bool[Array, "b s"]
     length: Int[Array, " b"]
-    index: Int[Array, ""]
+    index: Int[Array, ""]  # pyright: ignore[reportIncompatibleMethodOverride]
 
 
 def init_cache(config: LlamaConfig, batch: int, slots: int) -> KVCache:
@@ -235,12 +237,20 @@ class Llama(nnx.Module):
     ) -> tuple[Float[Array, "b _ v"], KVCache]:
         """Run ``tokens`` after the positions in ``cache`` and return the logits and new cache.
 
-        The cache must have room for ``cache.index + seq`` slots (:func:`init_cache`); writing
-        past its end is not checked inside ``jit``. With ``last_only`` only the logits of the
-        last position are computed (``[batch, 1, vocab]``).
+        The cache must have room for ``cache.index + seq`` slots (:func:`init_cache`): decoding
+        past its end raises ``ValueError`` eagerly, and an ``equinox.error_if`` runtime error
+        inside ``jit``. With ``last_only`` only the logits of the last position are computed
+        (``[batch, 1, vocab]``).
         """
         tokens, mask = _check_inputs(self.config, tokens, attention_mask, check_length=False)
         length, slots = tokens.shape[1], cache.valid.shape[1]
+        overflow = cache.index + length > slots
+        if _validate.is_concrete(overflow) and bool(overflow):
+            raise ValueError(
+                f"the cache has {slots} slots, {int(cache.index)} of them used: decoding "
+                f"{length} more tokens would run past its end; make it with init_cache(config, "
+                f"batch, slots >= {int(cache.index) + length})"
+            )
         valid = jax.lax.dynamic_update_slice(cache.valid, mask, (0, cache.index))
         positions = cache.length[:, None] + jnp.cumsum(mask, axis=1, dtype=jnp.int32) - 1
         positions = jnp.maximum(positions, 0)
@@ -248,6 +258,7 @@ class Llama(nnx.Module):
         allowed = jnp.arange(slots)[None, None, :] <= query_slots[None, :, None]
         allowed = allowed & valid[:, None, :]
         logits, _, k, v = self._run(tokens, positions, allowed, cache=cache, last_only=last_only)
+        logits = eqx.error_if(logits, overflow, "decoding past the end of the KV cache")
         new_cache = KVCache(
             k=k,
             v=v,
@@ -322,11 +333,16 @@ def _check_inputs(config: LlamaConfig, tokens, mask, *, check_length: bool = Tru
         raise ValueError(f"tokens must have shape [batch, seq], got shape {tokens.shape}")
     if not jnp.issubdtype(tokens.dtype, jnp.integer):
         raise TypeError(f"tokens must be integer token ids, got dtype {tokens.dtype}")
+    if tokens.shape[0] == 0 or tokens.shape[1] == 0:
+        raise ValueError(
+            f"tokens must hold at least one sequence of at least one token, got shape "
+            f"{tokens.shape}"
+        )
     if check_length and tokens.shape[1] > config.max_positions:
         raise ValueError(
             f"sequence length {tokens.shape[1]} exceeds max_positions={config.max_positions}"
         )
-    if not isinstance(tokens, jax.core.Tracer):
+    if _validate.is_concrete(tokens):
         low, high = int(jnp.min(tokens)), int(jnp.max(tokens))
         if low < 0 or high >= config.vocab_size:
             raise ValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import cast
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +48,8 @@ def perplexity(model: Llama, tokens: ArrayLike, attention_mask: ArrayLike | None
     """``exp(next_token_loss)`` of ``model`` on ``tokens`` (one forward pass)."""
     tokens = jnp.asarray(tokens)
     mask = None if attention_mask is None else jnp.asarray(attention_mask)
-    return math.exp(float(next_token_loss(model(tokens, attention_mask=mask), tokens, mask)))
+    logits = cast(Array, model(tokens, attention_mask=mask))  # no attention asked for
+    return math.exp(float(next_token_loss(logits, tokens, mask)))
 
 
 def trainable(model: Llama) -> type[nnx.Variable]:

@@ -25,6 +25,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from jaxpapers import _validate
+
 __all__ = ["StratifiedAUROC", "auroc", "lc_auroc", "length_bins", "stratified_auroc"]
 
 
@@ -46,7 +48,7 @@ class StratifiedAUROC(NamedTuple):
 
 
 def _is_concrete(x) -> bool:
-    return not isinstance(x, jax.core.Tracer)
+    return _validate.is_concrete(x)
 
 
 def _check_inputs(score, label, name_extra: dict | None = None):

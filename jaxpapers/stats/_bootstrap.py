@@ -145,14 +145,15 @@ def block_bootstrap(
     """
     _check_level(level, num_replicates)
     num_rows = jax.tree.leaves(data)[0].shape[0]
+    if num_times is not None:
+        times = int(num_times)
+    else:
+        times = num_rows if time_index is None else int(jnp.max(time_index)) + 1
     if time_index is None:
         time_index = jnp.arange(num_rows)
-        num_times = num_rows if num_times is None else num_times
-    elif num_times is None:
-        num_times = int(jnp.max(time_index)) + 1
 
     def one(k):
-        weights = block_bootstrap_weights(k, num_times, block_length, circular=circular)
+        weights = block_bootstrap_weights(k, times, block_length, circular=circular)
         return statistic(data, weights[time_index].astype(jax.tree.leaves(data)[0].dtype))
 
     replicates = jax.vmap(one)(jax.random.split(key, num_replicates))

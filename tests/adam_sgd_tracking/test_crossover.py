@@ -1,9 +1,12 @@
-"""Spec §4 checks 5-7: the noise-drift crossover, pure drift, the constant-velocity control.
+"""Spec §4 checks 5-7 at the spec's sizes: the noise-drift crossover, pure drift, the
+constant-velocity control (slow).
 
 Tuned comparisons on the hetero-RW benchmark of spec §2.4 (d = 10, h = 1, sigma_i =
 logspace(-1, 1, 10), theta_0 = theta*_0 = 0). Seeds and RNG differ from the spec's numpy runs;
-thresholds are the spec's, which keep >= 15 % margins to its measured values. Our measured values
-(quick grid) are in the README: the margins to the thresholds are 5-20 standard errors.
+thresholds are the spec's. The same properties are claims of the quick reproduction
+(``noise_dominated_0.1``, ``drift_dominated_3/5``, ``crossover``, ``beta1_is_the_cause``,
+``pure_drift``, ``beta2_effect_*``, ``constant_velocity_*``), checked by default in
+``test_reproduction.py``; here they run on the spec's full grids.
 """
 
 import numpy as np
@@ -33,41 +36,6 @@ def _tuned_ratios(
     return rows
 
 
-QUICK = dict(num_step_sizes=14, num_steps=6000, discard=2000, num_seeds=4)
-
-
-@pytest.fixture(scope="module")
-def quick_grid():
-    deltas = (0.1, 0.3, 1.0, 3.0, 5.0)
-    return deltas, _tuned_ratios(jax.random.key(7), deltas, **QUICK)
-
-
-def test_noise_dominated_adam_wins(quick_grid):
-    deltas, rows = quick_grid
-    adam_ratio, _, adam, sgd = rows[deltas.index(0.1)]
-    stderr = adam_ratio * np.hypot(adam.best_stderr / adam.best, sgd.best_stderr / sgd.best)
-    assert adam_ratio < 0.8, (adam_ratio, stderr)
-
-
-def test_drift_dominated_sgd_wins(quick_grid):
-    deltas, rows = quick_grid
-    assert rows[deltas.index(3.0)][0] > 1.3
-    assert rows[deltas.index(5.0)][0] > 1.8
-
-
-def test_crossover_lies_in_band(quick_grid):
-    deltas, rows = quick_grid
-    ratio = np.array([row[0] for row in rows])
-    crossover = float(ast.noise_drift_crossover(np.array(deltas) / SIGMA_RMS, ratio))
-    assert 0.1 <= crossover <= 0.5
-
-
-def test_beta1_zero_never_loses(quick_grid):
-    """RMSprop-like Adam (beta1 = 0) beats SGD at every Delta <= 5: beta1 is the cause."""
-    _, rows = quick_grid
-    assert max(row[1] for row in rows) < 0.9
-
-
 @pytest.mark.slow
 def test_spec_grid_with_small_delta():
     """The spec's tuning grid (26 step sizes, 8 seeds, T = 8000, first 3000 discarded) and
@@ -86,12 +54,13 @@ def test_spec_grid_with_small_delta():
     assert small_ratio < 0.8 and small_rms < 0.9
 
 
+@pytest.mark.slow
 def test_pure_drift(key):
     """Check 6: sigma = 0, Delta = 1: Adam(0.9, 0.999) >= 4x SGD; beta2 = 0.9 is worse than
     0.999 for beta1 in {0, 0.9} (common random numbers make the comparison sharp)."""
     problem = ast.quadratic_tracking(jnp.ones(10), 0.0, 1.0)
     grid = np.logspace(-4, 1, 26)
-    run = dict(num_steps=6000, num_seeds=4, discard=2000)
+    run = dict(num_steps=8000, num_seeds=8, discard=3000, eval_seeds=32)
     sgd = ast.tuned_floor(key, problem, "sgd", grid, **run).best
     assert sgd == pytest.approx(1.0, rel=0.03)  # exact: Delta^2/(alpha h (2 - alpha h)) at alpha=1
     floors = {
@@ -104,6 +73,7 @@ def test_pure_drift(key):
     assert floors[0.9, 0.9] >= floors[0.9, 0.999]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise", ["isotropic", "hetero"])
 def test_constant_velocity_control(noise, key):
     """Check 7: with constant-velocity drift tuned Adam is never worse than SGD (<= 1.05)."""
@@ -112,6 +82,9 @@ def test_constant_velocity_control(noise, key):
         (0.01, 0.1, 0.3, 1.0, 3.0),
         drift="constant_velocity",
         noise=1.0 if noise == "isotropic" else SIGMA,
-        **QUICK,
+        num_step_sizes=26,
+        num_steps=8000,
+        discard=3000,
+        num_seeds=8,
     )
     assert max(row[0] for row in rows) <= 1.05

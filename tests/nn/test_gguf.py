@@ -173,3 +173,14 @@ def test_wrong_architecture(tmp_path):
     _write(path, _gguf_tensors(model), arch="gpt2")
     with pytest.raises(ValueError, match="architecture 'llama'"):
         nn.load_gguf(path)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.98, 2000])
+def test_truncated_file(tmp_path, keep):
+    path = tmp_path / "tiny.gguf"
+    _write(path, _gguf_tensors(nn.Llama(CONFIG, rngs=nnx.Rngs(0))))
+    data = path.read_bytes()
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(data[: int(keep * len(data)) if keep < 1 else keep])
+    with pytest.raises(ValueError, match="truncated"):
+        nn.load_gguf(cut)

@@ -121,6 +121,8 @@ def test_bfloat16_compute_close_to_float32(model):
         (np.zeros((4,), np.int32), None, ValueError, r"\[batch, seq\]"),
         (np.zeros((1, 4), np.float32), None, TypeError, "integer"),
         (np.zeros((1, 4), np.int32), np.ones((1, 3), bool), ValueError, "attention_mask"),
+        (np.zeros((1, 0), np.int32), None, ValueError, "at least one token"),
+        (np.zeros((0, 4), np.int32), None, ValueError, "at least one sequence"),
     ],
 )
 def test_bad_inputs(model, tokens, mask, error, match):
@@ -140,3 +142,19 @@ def test_bad_inputs(model, tokens, mask, error, match):
 def test_bad_config(changes, match):
     with pytest.raises(ValueError, match=match):
         nn.LlamaConfig.tiny(**changes)
+
+
+def test_decoding_past_the_cache_end_is_an_error(model):
+    cache = nn.init_cache(model.config, batch=1, slots=4)
+    _, cache = model.decode(jnp.zeros((1, 3), jnp.int32), cache)
+    with pytest.raises(ValueError, match="run past its end"):
+        model.decode(jnp.zeros((1, 2), jnp.int32), cache)
+
+    @nnx.jit
+    def step(model, tokens, cache):
+        return model.decode(tokens, cache)
+
+    step(model, jnp.zeros((1, 1), jnp.int32), cache)  # the last free slot is fine under jit
+    _, full = step(model, jnp.zeros((1, 1), jnp.int32), cache)
+    with pytest.raises(Exception, match="past the end of the KV cache"):
+        jax.block_until_ready(step(model, jnp.zeros((1, 1), jnp.int32), full))
