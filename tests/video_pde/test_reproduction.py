@@ -16,7 +16,6 @@ MUST_PASS = [
     "a_kappa_scan",
     "D_kappa_scan",
     "pinn",
-    "block_vs_iid",
     "coverage_a",
     "coverage_D",
     "a_mean",
@@ -26,6 +25,11 @@ MUST_PASS = [
     "grid_2",
     "grid_3",
 ]
+# Reported but not gated: the block / i.i.d. interval-width ratio is measured on ONE video and
+# its verdict flips with the seed (1.46 at seed 0, 1.02 at seed 1; README), so it is no
+# replication claim yet. The fixed-key test_b14_plume_block_intervals_are_wider_than_iid keeps
+# the property under test.
+REPORTED = ["block_vs_iid"]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def quick(tmp_path_factory):
 def test_quick_reproduction_claims_pass(quick):
     code, report = quick
     check_reproduction(code, report, must_pass=MUST_PASS)
-    assert {c["id"] for c in report["claims"]} == set(MUST_PASS)
+    assert {c["id"] for c in report["claims"]} == set(MUST_PASS + REPORTED)
     planted = {c["id"] for c in report["claims"] if c["provenance"] == "planted"}
     assert {"a", "D", "a_rollout", "a_kappa_scan", "coverage_a", "grid_0"} <= planted
     assert all("planted" in c["statement"] for c in report["claims"] if c["id"] in planted)
