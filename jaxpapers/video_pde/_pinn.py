@@ -122,7 +122,7 @@ def _adam(learning_rate, steps):
     return optax.adam(optax.cosine_decay_schedule(learning_rate, max(steps, 1), alpha=0.1))
 
 
-def _train(loss, optimiser, start, keys):
+def _train(loss, optimiser, start, keys) -> tuple[Any, Array, Any]:
     """Minimise ``loss(x, key)`` with one step per key (``lax.scan``); returns x and the losses."""
 
     def step(carry, key):

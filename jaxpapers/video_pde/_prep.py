@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Shaped
 
-from jaxpapers import linalg
+from jaxpapers import _validate, linalg
 
 __all__ = ["gaussian_smooth", "noise_level", "normalise_frames", "reference_level", "to_grayscale"]
 
@@ -181,7 +181,7 @@ def _normalise(
         "(discover: Config(background_frames=N))"
     )
     no_dye = ~(level.value >= NO_DYE * sigma)
-    if isinstance(no_dye, jax.core.Tracer):
+    if not _validate.is_concrete(no_dye):
         darkening = eqx.error_if(darkening, no_dye, message)
     elif bool(no_dye):
         raise ValueError(message)
@@ -203,8 +203,11 @@ def gaussian_smooth(u: Float[Array, "*b H W"], sigma: float) -> Float[Array, "*b
         padded = jnp.pad(u, pad, mode="edge")
         size = u.shape[axis]
         u = sum(
-            kernel[i] * jnp.take(padded, jnp.arange(i, i + size), axis=axis)
-            for i in range(2 * radius + 1)
+            (
+                kernel[i] * jnp.take(padded, jnp.arange(i, i + size), axis=axis)
+                for i in range(2 * radius + 1)
+            ),
+            jnp.zeros_like(u),
         )
     return u
 

@@ -154,9 +154,9 @@ _collinearity = jax.jit(sparse.collinearity)  # one SVD per program (LAPACK)
 def _law_decades(sweep) -> float:
     """Decades of λ (grid points × spacing) in the longest run selecting exactly {|∇u|², Δu}."""
     support = np.asarray(sweep.support)
-    hits = support[:, :2].all(axis=1) & ~support[:, 2:].any(axis=1)
+    hits = np.asarray(support[:, :2].all(axis=1) & ~support[:, 2:].any(axis=1), dtype=bool)
     longest = run = 0
-    for hit in hits:
+    for hit in hits.tolist():
         run = run + 1 if hit else 0
         longest = max(longest, run)
     return longest * DECADE_PER_POINT

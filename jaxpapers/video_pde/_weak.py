@@ -157,17 +157,15 @@ def feature_channels(
 
 
 def sample_centres(
-    key: PRNGKey, shape: tuple[int, int, int], num: int, half_width_t: int, half_width_x: int
+    key: PRNGKey, shape: tuple[int, ...], num: int, half_width_t: int, half_width_x: int
 ) -> Int[Array, "Q 3"]:
     """Q random (t, y, x) centres whose boxes (and the ±4 px stencils) stay inside the video."""
     num_t, height, width = shape
     margin = half_width_x + STENCIL_RADIUS
     low = jnp.array([half_width_t, margin, margin])
     high = jnp.array([num_t - half_width_t, height - margin, width - margin])
-    shape = (num, 3)
-    return jax.random.randint(
-        key, shape, jnp.broadcast_to(low, shape), jnp.broadcast_to(high, shape)
-    )
+    size = (num, 3)
+    return jax.random.randint(key, size, jnp.broadcast_to(low, size), jnp.broadcast_to(high, size))
 
 
 def _plan(library, u_lap):
