@@ -56,7 +56,7 @@ def _setup(u, velocity, dx, dt, train_fraction, static, batch) -> _Setup:
     scales = ((width - 1) * dx / 2.0, (height - 1) * dx / 2.0, (num_t - 1) * dt / 2.0)
     steps = 0.5 * (velocity[1:num_t] + velocity[: num_t - 1]) * dt
     path = jnp.concatenate([jnp.zeros((1, 2), u.dtype), jnp.cumsum(steps, axis=0)])
-    path = (path - jnp.mean(path, axis=0)) / jnp.asarray(scales[:2], u.dtype)
+    path = (path - jnp.mean(path, axis=0)[None, :]) / jnp.asarray(scales[:2], u.dtype)[None, :]
     frames = jnp.arange(num_t, dtype=u.dtype)
     return _Setup(train, scales, frames, path, velocity[:num_t], static, batch)
 
