@@ -16,6 +16,7 @@ from jaxpapers.sparse._conditioning import collinearity as collinearity
 from jaxpapers.sparse._stlsq import SparseResult as SparseResult
 from jaxpapers.sparse._stlsq import column_scales as column_scales
 from jaxpapers.sparse._stlsq import masked_lstsq as masked_lstsq
+from jaxpapers.sparse._stlsq import refit as refit
 from jaxpapers.sparse._stlsq import stlsq as stlsq
 from jaxpapers.sparse._sweep import SweepResult as SweepResult
 from jaxpapers.sparse._sweep import distinct_supports as distinct_supports

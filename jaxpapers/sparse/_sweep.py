@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from jaxpapers.sparse._stlsq import SparseResult, column_scales, masked_lstsq, stlsq
+from jaxpapers.sparse._stlsq import SparseResult, check_system, refit, stlsq
 
 __all__ = ["SweepResult", "distinct_supports", "mstls", "threshold_sweep"]
 
@@ -25,6 +25,8 @@ class SweepResult(NamedTuple):
         num_terms: ‖ξ_λ‖₀.
         residual: relative residual ‖√w (b − G ξ_λ)‖ / ‖√w b‖.
         loss: the MSTLS loss L(λ) = ‖G(ξ_λ − ξ_LS)‖/‖G ξ_LS‖ + ‖ξ_λ‖₀ / J.
+        num_steps: STLSQ thresholding rounds at each λ.
+        converged: whether STLSQ's support settled at each λ.
     """
 
     thresholds: Float[Array, " L"]
@@ -33,6 +35,8 @@ class SweepResult(NamedTuple):
     num_terms: Int[Array, " L"]
     residual: Float[Array, " L"]
     loss: Float[Array, " L"]
+    num_steps: Int[Array, " L"]
+    converged: Bool[Array, " L"]
 
 
 def _weighted_norm(r, weights):
@@ -56,6 +60,7 @@ def threshold_sweep(
     ``L(λ) = ‖G(ξ_λ − ξ_LS)‖ / ‖G ξ_LS‖ + ‖ξ_λ‖₀ / J`` with ξ_LS the least-squares fit on all
     active columns.
     """
+    check_system(G, b, row_weights)
     weights = jnp.ones(G.shape[0], G.dtype) if row_weights is None else row_weights
     results = jax.vmap(
         lambda lam: stlsq(
@@ -69,7 +74,16 @@ def threshold_sweep(
     loss = gap / _weighted_norm(fit_full, weights) + num_terms / G.shape[1]
     residual = jax.vmap(lambda c: _weighted_norm(b - G @ c, weights))(results.coefficients)
     residual = residual / _weighted_norm(b, weights)
-    return SweepResult(thresholds, results.coefficients, results.support, num_terms, residual, loss)
+    return SweepResult(
+        thresholds,
+        results.coefficients,
+        results.support,
+        num_terms,
+        residual,
+        loss,
+        results.num_steps,
+        results.converged,
+    )
 
 
 def mstls(
@@ -89,10 +103,8 @@ def mstls(
     sweep = threshold_sweep(G, b, thresholds, row_weights=row_weights, active=active, ridge=ridge)
     best = jnp.argmin(sweep.loss)
     support = sweep.support[best]
-    scales = column_scales(G, row_weights)
-    normalised = G / scales[None, :]
-    coef = masked_lstsq(normalised, b, support, row_weights=row_weights, ridge=ridge) / scales
-    result = SparseResult(coef, support, jnp.asarray(0), jnp.asarray(True))
+    coef = refit(G, b, support, row_weights=row_weights, ridge=ridge)
+    result = SparseResult(coef, support, sweep.num_steps[best], sweep.converged[best])
     return result, thresholds[best]
 
 

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import optax
+import optax.tree_utils as otu
 from jaxtyping import Array, Float
 
 from jaxpapers.video_pde._prep import gaussian_smooth
 from jaxpapers.video_pde._rollout import frame_displacements, pad_frames, spectral_rollout
+from jaxpapers.video_pde._types import Calibration
 
 __all__ = ["Calibration", "calibrate_rollout", "relative_error", "shooting_loss"]
-
-
-class Calibration(NamedTuple):
-    """Result of :func:`calibrate_rollout`.
-
-    Attributes:
-        a, D: calibrated coefficients (a = 0 for the advection–diffusion baseline).
-        loss: the multiple-shooting objective at the optimum.
-        losses: objective after each optimiser step.
-    """
-
-    a: Float[Array, ""]
-    D: Float[Array, ""]
-    loss: Float[Array, ""]
-    losses: Float[Array, " n"]
 
 
 def _params(theta, nonlinear):
@@ -85,15 +70,17 @@ def calibrate_rollout(
     pad: int = 16,
     steps: int = 10,
     displacements: Float[Array, "S 2"] | None = None,
+    tol: float = 1e-6,
 ) -> Calibration:
     """Calibrate (a, D) so that rollouts from smoothed frames match the next ``horizon`` frames.
 
     Multiple shooting over windows starting every ``stride`` frames inside the first
     ``train_frames`` frames (default: the chronological first 80%); rollouts by the spectral
-    Cole–Hopf solver on the zero-padded frames; ``steps`` iterations of ``optax.lbfgs`` (with
-    its zoom line search) on θ = (ln a, ln D), gradients through the solver. ``nonlinear=False``
-    calibrates the advection–diffusion baseline (θ = ln D). ``displacements`` (per frame
-    interval) replace the trapezoid rule on ``velocity`` when the drift is known exactly.
+    Cole–Hopf solver on the zero-padded frames; ``optax.lbfgs`` (with its zoom line search) on
+    θ = (ln a, ln D), gradients through the solver, until ‖∇_θ J‖ < ``tol`` or ``steps``
+    iterations (``converged`` and ``num_steps`` in the result). ``nonlinear=False`` calibrates
+    the advection–diffusion baseline (θ = ln D). ``displacements`` (per frame interval) replace
+    the trapezoid rule on ``velocity`` when the drift is known exactly.
     """
     num_t = observed.shape[0]
     train = int(0.8 * num_t) if train_frames is None else train_frames
@@ -118,22 +105,39 @@ def calibrate_rollout(
         )
 
     theta0 = jnp.log(jnp.asarray([a0, D0] if nonlinear else [D0], observed.dtype))
+    theta, state, losses = _lbfgs(loss, theta0, steps, tol)
+    a, D = _params(theta, nonlinear)
+    # the line search leaves the value and gradient at the final θ in the state
+    value, gradient = otu.tree_get(state, "value"), otu.tree_norm(otu.tree_get(state, "grad"))
+    steps_taken = otu.tree_get(state, "count")
+    a = jnp.asarray(a, observed.dtype)
+    return Calibration(a, D, value, losses, gradient < tol, steps_taken)
+
+
+def _lbfgs(loss, theta0, max_steps, tol):
+    """``optax.lbfgs`` with a zoom line search until ‖∇J‖ < tol (a ``lax.while_loop``)."""
     solver = optax.lbfgs(linesearch=optax.scale_by_zoom_linesearch(max_linesearch_steps=10))
     value_and_grad = optax.value_and_grad_from_state(loss)
 
-    def step(carry, _):
-        theta, state = carry
+    def step(carry):
+        theta, state, losses = carry
         value, grad = value_and_grad(theta, state=state)
         updates, state = solver.update(grad, state, theta, value=value, grad=grad, value_fn=loss)
-        theta = optax.apply_updates(theta, updates)
-        return (theta, state), value
+        count = otu.tree_get(state, "count")
+        return optax.apply_updates(theta, updates), state, losses.at[count - 1].set(value)
+
+    def going(carry):
+        _, state, _ = carry
+        count, grad = otu.tree_get(state, "count"), otu.tree_get(state, "grad")
+        return (count == 0) | ((count < max_steps) & (otu.tree_norm(grad) >= tol))
 
     # optax's L-BFGS mixes int32 and int64 counters under x64; allow standard promotion there
     with jax.numpy_dtype_promotion("standard"):
-        carry = (theta0, solver.init(theta0))
-        (theta, _), losses = jax.lax.scan(step, carry, None, length=steps)
-    a, D = _params(theta, nonlinear)
-    return Calibration(jnp.asarray(a, observed.dtype), D, loss(theta), losses)
+        losses = jnp.full(max_steps, jnp.nan, theta0.dtype)
+        theta, state, losses = jax.lax.while_loop(
+            going, step, (theta0, solver.init(theta0), losses)
+        )
+    return theta, state, losses
 
 
 def relative_error(prediction: Float[Array, "*s"], target: Float[Array, "*s"]) -> Float[Array, ""]:

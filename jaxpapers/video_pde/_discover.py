@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import functools
-import math
-from typing import NamedTuple
+import zlib
 
 import numpy as np
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, Shaped
 
 from jaxpapers import sparse, stats
 from jaxpapers._typing import PRNGKey
+from jaxpapers.video_pde._checks import check_background, check_frames, check_spacing
 from jaxpapers.video_pde._drift import centroid_track, drift_velocity
-from jaxpapers.video_pde._prep import noise_level, normalise_frames, to_grayscale
-from jaxpapers.video_pde._types import Config, Discovery, WeakSystem
-from jaxpapers.video_pde._weak import STENCIL_RADIUS, assemble, sample_centres
+from jaxpapers.video_pde._prep import _normalise, noise_level
+from jaxpapers.video_pde._types import DEGREE, Config, Discovery, Estimate, Identification
+from jaxpapers.video_pde._weak import assemble, sample_centres
 
-__all__ = ["Identification", "discover", "identify", "random_centre_test"]
+__all__ = ["discover", "estimate", "identify", "random_centre_test"]
 
 DEFAULT = Config()
-
-
-class Identification(NamedTuple):
-    """The weak-form system and its STLSQ fit."""
-
-    system: WeakSystem
-    fit: sparse.SparseResult
 
 
 def identify(
@@ -83,79 +76,132 @@ def random_centre_test(
     )(keys)
 
 
-def _support_statistic(support):
-    def statistic(data, weights):
-        G, b, mask = data
-        scales = sparse.column_scales(G, weights * mask)
-        w = weights * mask
-        return sparse.masked_lstsq(G / scales[None, :], b, support, row_weights=w) / scales
-
-    return statistic
+def selected_coefficients(identification: Identification, weights=None):
+    """The selected support refitted (:func:`jaxpapers.sparse.refit`) with row ``weights``."""
+    system, fit = identification
+    mask = system.row_mask.astype(system.b.dtype)
+    weights = mask if weights is None else weights * mask
+    return sparse.refit(system.G, system.b, fit.support, row_weights=weights)
 
 
-@functools.partial(jax.jit, static_argnames=("dx", "dt", "config"))
-def _core(key, u, *, dx, dt, config):
-    """Jitted S2 → S4 → S7 for :func:`discover`."""
-    key_centres, key_draws, key_boot = jax.random.split(key, 3)
-    threshold = jnp.maximum(config.mask_threshold, 3.0 * noise_level(u, config.background_patch))
-    positions = centroid_track(u, dx, threshold=threshold)
-    velocity = drift_velocity(positions, dt, window=config.drift_window, order=config.drift_order)
-    found = identify(key_centres, u, velocity, dx=dx, dt=dt, config=config)
-    system, fit = found
-    weights = system.row_mask.astype(u.dtype)
+def bootstrap_coefficients(
+    key: PRNGKey,
+    identification: Identification,
+    num_times: int,
+    reference_se: Float[Array, ""],
+    config: Config,
+) -> stats.BootstrapResult:
+    """S7: chronological block bootstrap of the selected model's coefficients.
+
+    Each replicate refits the selected support on the rows of ⌈T/ℓ⌉ resampled time blocks
+    (:func:`selected_coefficients`), and redraws the normalisation: u = d/d_ref with d_ref
+    known to a relative standard error s, so a replicate's coefficient of a term of degree k in
+    u is multiplied by (1 + s ε)^(k − 1), ε ~ N(0, 1). Percentile intervals at ``config.level``.
+    """
+    key_blocks, key_scale = jax.random.split(key)
+    system = identification.system
     boot = stats.block_bootstrap(
-        key_boot,
-        _support_statistic(fit.support),
-        (system.G, system.b, weights),
+        key_blocks,
+        lambda data, weights: selected_coefficients(data, weights),
+        identification,
         block_length=config.block_length,
         num_replicates=config.bootstrap_replicates,
         time_index=system.time_index,
-        num_times=u.shape[0],
+        num_times=num_times,
         level=config.level,
     )
+    degree = jnp.asarray([DEGREE[t] - 1 for t in config.library], system.G.dtype)
+    eps = jax.random.normal(key_scale, (config.bootstrap_replicates, 1), system.G.dtype)
+    replicates = boot.replicates * (1.0 + reference_se * eps) ** degree[None, :]
+    tail = (1.0 - config.level) / 2.0
+    return stats.BootstrapResult(
+        boot.estimate,
+        replicates,
+        jnp.std(replicates, axis=0, ddof=1),
+        jnp.quantile(replicates, tail, axis=0),
+        jnp.quantile(replicates, 1.0 - tail, axis=0),
+    )
+
+
+def estimate_drift(u, *, dx, dt, config: Config):
+    """S2 with discover's settings: centroid over {u > max(τ, 3σ̂)}, Savitzky–Golay v(t)."""
+    threshold = jnp.maximum(config.mask_threshold, 3.0 * noise_level(u, config.background_patch))
+    positions = centroid_track(u, dx, threshold=threshold)
+    velocity = drift_velocity(positions, dt, window=config.drift_window, order=config.drift_order)
+    return positions, velocity
+
+
+def estimate(
+    key: PRNGKey,
+    frames: Shaped[Array, "T H W"],
+    *,
+    dx: float,
+    dt: float,
+    config: Config = DEFAULT,
+    background: float | Float[Array, "H W"] | None = None,
+) -> Estimate:
+    """The coefficients of :func:`discover` with their bootstrap intervals, as one pure function.
+
+    S1 (``background`` or the corner patch; d_ref from the first frame) → S2 → S3 → S7, without
+    the diagnostics: ``jit`` it, ``vmap`` it over keys or over videos of the same shape.
+    :func:`discover` adds the host-side checks of the input and the S4 diagnostics.
+
+    Example:
+        >>> from jaxpapers.video_pde import synthetic_plume
+        >>> video = synthetic_plume(jax.random.key(0), noise_sigma=2.0, size=64, num_frames=31)
+        >>> config = Config(half_width_x=7, half_width_t=4, bootstrap_replicates=20)
+        >>> out = estimate(jax.random.key(1), video.frames, dx=video.dx, dt=video.dt,
+        ...                config=config)
+        >>> out.coefficients.shape, bool(out.converged)
+        ((2,), True)
+    """
+    key_centres, key_boot = jax.random.split(key)
+    u, reference = _normalise(
+        frames,
+        background=background,
+        patch=config.background_patch,
+        reference_percentile=config.reference_percentile,
+        reference_frame=0,
+        clip=config.clip,
+        reference=config.reference,
+        reference_radius=config.reference_radius,
+    )
+    _, velocity = estimate_drift(u, dx=dx, dt=dt, config=config)
+    found = identify(key_centres, u, velocity, dx=dx, dt=dt, config=config)
+    relative_se = reference.standard_error / reference.value
+    boot = bootstrap_coefficients(key_boot, found, u.shape[0], relative_se, config)
+    fit = found.fit
+    return Estimate(
+        boot.estimate,
+        boot.standard_error,
+        boot.low,
+        boot.high,
+        fit.support,
+        fit.converged,
+        fit.num_steps,
+        reference.value,
+        reference.standard_error,
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("dx", "dt", "config"))
+def _core(key, u, reference_se, *, dx, dt, config):
+    """Jitted S2 → S4 → S7 for :func:`discover` (no LAPACK call: see tests)."""
+    key_centres, key_draws, key_boot = jax.random.split(key, 3)
+    positions, velocity = estimate_drift(u, dx=dx, dt=dt, config=config)
+    found = identify(key_centres, u, velocity, dx=dx, dt=dt, config=config)
+    boot = bootstrap_coefficients(key_boot, found, u.shape[0], reference_se, config)
+    weights = found.system.row_mask.astype(u.dtype)
     lams = jnp.logspace(-3.0, 0.0, config.sweep_thresholds, dtype=u.dtype)
-    sweep = sparse.threshold_sweep(system.G, system.b, lams, row_weights=weights)
+    sweep = sparse.threshold_sweep(found.system.G, found.system.b, lams, row_weights=weights)
     redraws = random_centre_test(
         key_draws, u, velocity, dx=dx, dt=dt, config=config, draws=config.random_centre_draws
     )
-    conditioning = sparse.collinearity(system.G, weights)
-    return positions, velocity, found, boot, sweep, redraws, conditioning
+    return positions, velocity, found, boot, sweep, redraws
 
 
-def _validate(frames, dx, dt, config) -> np.ndarray:
-    array = np.asarray(frames)
-    if (
-        array.dtype == np.bool_
-        or not np.issubdtype(array.dtype, np.number)
-        or np.issubdtype(array.dtype, np.complexfloating)
-    ):
-        raise TypeError(f"frames must be a real numeric array (uint8 video), got {array.dtype}")
-    if array.ndim == 4 and array.shape[-1] == 3:
-        array = np.asarray(to_grayscale(jnp.asarray(array)))
-    if array.ndim != 3:
-        raise ValueError(
-            f"frames must have shape [time, y, x] (or [time, y, x, 3]), got shape {array.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("frames contain NaN or inf")
-    if np.ptp(array) == 0:
-        raise ValueError("frames are constant: there is no dye signal to identify")
-    for name, value in (("dx", dx), ("dt", dt)):
-        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    need_t = max(2 * config.half_width_t + 1, config.drift_window)
-    need_x = 2 * (config.half_width_x + STENCIL_RADIUS) + 1
-    if array.shape[0] < need_t:
-        raise ValueError(
-            f"frames has {array.shape[0]} frames; the test functions (half_width_t="
-            f"{config.half_width_t}) and drift window need at least {need_t}"
-        )
-    if min(array.shape[1:]) < need_x:
-        raise ValueError(
-            f"frames are {array.shape[1]}×{array.shape[2]} pixels; the test functions "
-            f"(half_width_x={config.half_width_x}) need at least {need_x}×{need_x}"
-        )
-    return array
+# its own program: the SVD is a LAPACK call, kept apart from the batched solves of _core
+_collinearity = jax.jit(sparse.collinearity)
 
 
 def discover(
@@ -169,89 +215,112 @@ def discover(
 ) -> Discovery:
     """Discover u_t + v(t)·∇u = Σ_j ξ_j Θ_j[u] from grayscale video of a dye plume.
 
-    Pipeline (each stage a pure function of this package): S1 ``normalise_frames`` →
-    S2 ``centroid_track`` + ``drift_velocity`` → S3 ``assemble`` + ``sparse.stlsq`` →
+    Pipeline (each stage a pure function of this package): S1 normalisation (background from
+    a dye-free corner or pre-injection frames, d_ref from the peak of the first analysis frame)
+    → S2 ``centroid_track`` + ``drift_velocity`` → S3 ``assemble`` + ``sparse.stlsq`` →
     S4 conditioning, threshold sweep and random-centre redraws → S7 chronological block
-    bootstrap of the coefficients on the selected support. Runs in float64.
+    bootstrap of the coefficients on the selected support (which also redraws d_ref from its
+    sampling distribution). Runs in float64.
 
     Args:
         frames: video ``[time, y, x]`` (uint8 or float; ``[time, y, x, 3]`` colour is converted
-            to luminance), dark dye on a light background.
-        dx, dt: pixel size and frame interval (physical units, or 1.0 for pixel/frame units).
-        key: typed PRNG key for the centres, redraws and bootstrap (default ``key(0)``).
+            to luminance), dark dye on a light background. With
+            ``config.background_frames = N`` the first N frames are dye-free pre-injection
+            frames: their per-pixel median is the background and they are not analysed.
+        dx, dt: pixel size and frame interval (physical units, or 1.0 for pixel/frame units);
+            Python, numpy or JAX scalars.
+        key: typed PRNG key for the centres, redraws and bootstrap. Omitted: a key derived from
+            the video's bytes (crc32), so the result is a deterministic function of the input;
+            pass keys to study the randomness (different keys, independent draws).
         config: :class:`Config`.
-        background: I_bg (scalar or image); default the median of a dye-free corner patch.
+        background: I_bg (scalar or image), skipping the background checks.
 
     Returns:
         :class:`Discovery`; ``coefficients["grad2"]`` and ``coefficients["lap"]`` are a and D
         of the paper's law.
 
     Raises:
-        TypeError: frames of a non-numeric dtype.
+        TypeError: frames of a non-numeric dtype; dx or dt not a scalar.
         ValueError: wrong rank, non-finite or constant frames, too few frames or pixels for
-            the test-function support, non-positive dx or dt.
+            the test-function support, non-positive dx or dt, a background corner that holds
+            dye, pre-injection frames that hold dye, or a first analysis frame without dye
+            (a video that starts with pre-injection frames: set ``background_frames``).
+
+    Example:
+        >>> from jaxpapers.video_pde import synthetic_plume
+        >>> video = synthetic_plume(jax.random.key(0), noise_sigma=2.0)
+        >>> found = discover(video.frames, dx=video.dx, dt=video.dt, key=jax.random.key(1),
+        ...                  config=Config(bootstrap_replicates=50, random_centre_draws=2))
+        >>> round(found.coefficients["grad2"], 1), round(found.coefficients["lap"], 1)
+        (9.0, 0.7)
     """
-    array = _validate(frames, dx, dt, config)
-    key = jax.random.key(0) if key is None else key
+    array = check_frames(frames, config)
+    dx, dt = check_spacing(dx, dt)
+    if background is None:
+        background = check_background(array, config)
+    if key is None:
+        key = jax.random.key(zlib.crc32(np.ascontiguousarray(array).tobytes()))
     with jax.enable_x64(True):
         bg = None if background is None else jnp.asarray(background, jnp.float64)
-        u = normalise_frames(
-            jnp.asarray(array, jnp.float64),
+        u, reference = _normalise(
+            jnp.asarray(array[config.background_frames :], jnp.float64),
             background=bg,
             patch=config.background_patch,
             reference_percentile=config.reference_percentile,
+            reference_frame=0,
             clip=config.clip,
+            reference=config.reference,
+            reference_radius=config.reference_radius,
         )
-        out = _core(key, u, dx=float(dx), dt=float(dt), config=config)
-        positions, velocity, (system, fit), boot, sweep, redraws, cond = jax.device_get(out)
+        relative_se = reference.standard_error / reference.value
+        out = _core(key, u, relative_se, dx=dx, dt=dt, config=config)
+        positions, velocity, found, boot, sweep, redraws = jax.device_get(out)
+        weights = jnp.asarray(found.system.row_mask, jnp.float64)
+        cond = jax.device_get(_collinearity(jnp.asarray(found.system.G), weights))
     names = config.library
-    coefficients = {n: float(c) for n, c in zip(names, fit.coefficients, strict=True)}
-    support = tuple(n for n, kept in zip(names, fit.support, strict=True) if kept)
-    intervals = {
-        n: (float(lo), float(hi)) for n, lo, hi in zip(names, boot.low, boot.high, strict=True)
+    fit = found.fit
+    extra = {
+        "reference": float(reference.value),
+        "reference_relative_se": float(relative_se),
+        "stlsq_coefficients": dict(zip(names, np.asarray(fit.coefficients).tolist(), strict=True)),
     }
-    errors = {n: float(s) for n, s in zip(names, boot.standard_error, strict=True)}
-    diagnostics = _diagnostics(names, fit, system, boot, sweep, redraws, cond)
     return Discovery(
-        coefficients,
-        intervals,
-        errors,
-        support,
+        {n: float(c) for n, c in zip(names, boot.estimate, strict=True)},
+        {n: (float(lo), float(hi)) for n, lo, hi in zip(names, boot.low, boot.high, strict=True)},
+        {n: float(s) for n, s in zip(names, boot.standard_error, strict=True)},
+        tuple(n for n, kept in zip(names, fit.support, strict=True) if kept),
         np.asarray(velocity),
         np.asarray(positions),
         np.asarray(u),
-        diagnostics,
-        system,
+        {**_diagnostics(names, found, boot, sweep, redraws, cond), **extra},
+        found.system,
     )
 
 
-def _diagnostics(names, fit, system, boot, sweep, redraws, cond) -> dict:
+def _diagnostics(names, found, boot, sweep, redraws, cond) -> dict:
+    system, fit = found
     supports = np.asarray(redraws.support)
-    modal = max(
-        {tuple(s) for s in supports.tolist()}, key=lambda s: supports.tolist().count(list(s))
-    )
+    rows = [tuple(s) for s in supports.tolist()]
+    modal = max(set(rows), key=rows.count)
     coef = np.asarray(redraws.coefficients)
     mean = coef.mean(axis=0)
     reps = np.asarray(boot.replicates)
     weights = np.asarray(system.row_mask, float)
-    residual = np.linalg.norm(np.sqrt(weights) * (system.b - system.G @ fit.coefficients))
+    residual = np.linalg.norm(np.sqrt(weights) * (system.b - system.G @ boot.estimate))
+    cv = coef.std(axis=0, ddof=1) / np.abs(np.where(mean == 0, 1, mean))
     diagnostics = {
         "condition_number": float(cond.condition_number),
         "singular_values": np.asarray(cond.singular_values),
+        "null_direction": np.asarray(cond.null_direction),
         "vif": dict(zip(names, np.asarray(cond.vif).tolist(), strict=True)),
         "weak_residual": float(residual / np.linalg.norm(np.sqrt(weights) * system.b)),
         "converged": bool(fit.converged),
+        "num_steps": int(fit.num_steps),
         "sweep": sparse.distinct_supports(sweep, names),
         "sweep_result": sweep,
         "selection_frequency": dict(zip(names, supports.mean(axis=0).tolist(), strict=True)),
-        "support_stability": float(np.mean([tuple(s) == modal for s in supports.tolist()])),
-        "coefficient_cv": dict(
-            zip(
-                names,
-                (coef.std(axis=0, ddof=1) / np.abs(np.where(mean == 0, 1, mean))).tolist(),
-                strict=True,
-            )
-        ),
+        "support_stability": float(np.mean([row == modal for row in rows])),
+        "coefficient_cv": dict(zip(names, cv.tolist(), strict=True)),
         "bootstrap_replicates": reps,
         "rows_used": int(weights.sum()),
     }

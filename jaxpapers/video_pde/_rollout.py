@@ -22,7 +22,7 @@ __all__ = [
 TINY = 1e-300
 
 
-def wavenumbers(shape: tuple[int, int], dx: float, dtype=None) -> tuple[Array, Array]:
+def wavenumbers(shape: tuple[int, ...], dx: float, dtype=None) -> tuple[Array, Array]:
     """Angular wavenumbers (k_y[:, None], k_x[None, :]) of a periodic ``shape`` grid."""
     dtype = dtype or jnp.result_type(float)
     ky = 2.0 * jnp.pi * jnp.fft.fftfreq(shape[0], d=dx).astype(dtype)

@@ -7,18 +7,29 @@ so u = ln(1 + β c)/κ is an exact solution; β = e^κ − 1 makes max u(·, 0) 
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from jaxpapers import _validate
 from jaxpapers._typing import PRNGKey
 from jaxpapers.video_pde._types import PlumeVideo
 
-__all__ = ["plume_centre", "plume_drift", "plume_field", "render_frames", "synthetic_plume"]
+__all__ = [
+    "PAPER_A",
+    "PAPER_D",
+    "plume_centre",
+    "plume_drift",
+    "plume_field",
+    "render_frames",
+    "synthetic_plume",
+]
 
-PAPER_A, PAPER_D = 9.005, 0.666
+PAPER_A: float = 9.005
+"""The paper's coefficient a of |∇u|² (its selected law; units of the paper's video unknown)."""
+
+PAPER_D: float = 0.666
+"""The paper's coefficient D of Δu (its selected law; units of the paper's video unknown)."""
 
 
 def plume_drift(t: Float[Array, "*s"], duration: float = 0.3) -> Float[Array, "*s 2"]:
@@ -56,7 +67,7 @@ def plume_field(
     for ox, oy, amplitude in lobes:
         r2 = (x - centre[..., 0] - ox) ** 2 + (y - centre[..., 1] - oy) ** 2
         c = c + amplitude * (t0 / (t + t0)) * jnp.exp(-r2 / spread)
-    return jnp.log1p(math.expm1(kappa) * c) / kappa
+    return jnp.log1p(jnp.expm1(kappa) * c) / kappa
 
 
 def render_frames(
@@ -104,33 +115,38 @@ def synthetic_plume(
     gamma: float | None = None,
     flicker: float = 0.0,
     vignette: float = 0.0,
+    pre_injection: int = 0,
 ) -> PlumeVideo:
     """The spec's synthetic plume video (§3): default 128×128 pixels, 61 frames, T = 0.3.
 
     The domain is [−L, L)² with L = ``half_width``; the plume drifts along X(t) (see
     :func:`plume_centre`) and obeys u_t + v·∇u = a|∇u|² + DΔu exactly; the frames are its 8-bit
-    rendering with Gaussian pixel noise of ``noise_sigma`` grey levels.
+    rendering with Gaussian pixel noise of ``noise_sigma`` grey levels. ``pre_injection`` dye-free
+    frames (u = 0, times −n·Δt … −Δt) come first when asked for (spec §3.2: for the background).
 
     Example:
         >>> video = synthetic_plume(jax.random.key(0), size=64, num_frames=21)
         >>> video.frames.shape, str(video.frames.dtype)
         ((21, 64, 64), 'uint8')
     """
-    if a <= 0 or D <= 0:
-        raise ValueError(f"a and D must be positive, got a={a}, D={D}")
+    _validate.check_positive("a", a)
+    _validate.check_positive("D", D)
+    _validate.check_integer("pre_injection", pre_injection, minimum=0)
     dtype = jnp.result_type(float)
     x = jnp.linspace(-half_width, half_width, size, endpoint=False, dtype=dtype)
-    times = jnp.linspace(0.0, duration, num_frames, dtype=dtype)
+    step = duration / (num_frames - 1)
+    times = jnp.linspace(-pre_injection * step, duration, num_frames + pre_injection, dtype=dtype)
     field = plume_field(
         x[None, None, :],
         x[None, :, None],
-        times[:, None, None],
+        jnp.maximum(times, 0.0)[:, None, None],
         a=a,
         D=D,
         duration=duration,
         t0=t0,
         lobes=lobes,
     )
+    field = jnp.where(times[:, None, None] < 0, 0.0, field)
     frames = render_frames(
         key,
         field,
@@ -148,7 +164,7 @@ def synthetic_plume(
         x=x,
         y=x,
         dx=2.0 * half_width / size,
-        dt=duration / (num_frames - 1),
+        dt=step,
         drift=plume_drift(times, duration),
         centre=plume_centre(times, duration),
         a=float(a),

@@ -132,6 +132,8 @@ def test_b15_kappa_scan(noisy):
 
 
 def test_b14_plume_block_intervals_are_wider_than_iid(noisy):
+    # A regression check on ONE video (key 0): the ratio varies from ≈ 0.95 to 1.46 over the
+    # reproduction's seeds, so the property itself is not established (README, block_vs_iid).
     found = vp.discover(
         noisy.frames,
         dx=noisy.dx,
@@ -165,52 +167,27 @@ def test_b14_plume_block_intervals_are_wider_than_iid(noisy):
     assert float(ratio[0]) >= 1.3, ratio
 
 
-def test_pinn_refinement_does_not_worsen_a_good_estimate(clean):
-    small = clean.field[::2, ::4, ::4][:, 4:28, 4:28]  # 31 frames of a 24² crop around the plume
-    velocity = clean.drift[::2]
-    result = jax.jit(
-        lambda u, v: vp.refine_pinn(
-            jax.random.key(0),
-            u,
-            v,
-            dx=4 * clean.dx,
-            dt=2 * clean.dt,
-            a0=A,
-            D0=D,
-            fit_steps=100,
-            joint_steps=60,
-            width=16,
-            depth=2,
-            batch=128,
-        )
-    )(small, velocity)
-    assert abs(float(result.a) / A - 1) <= 0.03 and abs(float(result.D) / D - 1) <= 0.03
+@pytest.mark.slow  # ~1 min; the quick reproduction's `pinn` claim checks the same by default
+def test_pinn_moves_at_least_half_way_to_the_planted_values(clean):
+    """issue 12: from 0.7× and 1.3× the planted (a, D) the PINN must close half the gap (a
+    no-op, which the old "does not worsen" test passed, closes none)."""
+    small = clean.field[::2, 16:112:4, 16:112:4]  # 31 frames of the central 24² (stride 4)
+    truth = jnp.array([A, D])
+    starts = jnp.stack([0.7 * truth, 1.3 * truth])
+
+    @jax.jit
+    def refine(start):
+        return jax.vmap(
+            lambda s: vp.refine_pinn(
+                jax.random.key(0), small, clean.drift[::2], dx=4 * clean.dx, dt=2 * clean.dt,
+                a0=s[0], D0=s[1], fit_steps=2000, joint_steps=1000,
+            )
+        )(start)  # fmt: skip
+
+    result = refine(starts)
+    end = jnp.stack([result.a, result.D], axis=1)
+    remaining = jnp.abs(end - truth[None, :]) / jnp.abs(starts - truth[None, :])
+    assert float(jnp.max(remaining)) <= 0.5, end
+    assert bool(jnp.all(result.data_loss_end <= 1.5 * result.data_loss_start))
     assert bool(jnp.all(jnp.isfinite(result.losses)))
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec B13 (proposed) not reached: after 1500 + 1500 Adam steps from 1.2x the truth "
-    "a is within 2.1% but D stays 10% high (measured; see README)",
-)
-def test_b13_pinn_refines_a_perturbed_estimate(clean):
-    """Spec B13 (proposed): 64²×31 clean video, start at 1.2× the truth, ≤ 3000 Adam steps."""
-    small = clean.field[::2, ::2, ::2]
-    result = jax.jit(
-        lambda u, v: vp.refine_pinn(
-            jax.random.key(0),
-            u,
-            v,
-            dx=2 * clean.dx,
-            dt=2 * clean.dt,
-            a0=1.2 * A,
-            D0=1.2 * D,
-            fit_steps=1500,
-            joint_steps=1500,
-            batch=1024,
-            prior=0.0,
-        )
-    )(small, clean.drift[::2])
-    assert float(result.data_loss_end) <= float(result.data_loss_start)
-    assert abs(float(result.a) / A - 1) <= 0.03 and abs(float(result.D) / D - 1) <= 0.03
+    assert result.num_steps.tolist() == [3000, 3000]

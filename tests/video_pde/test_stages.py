@@ -2,7 +2,6 @@
 random centres (B10), assembly transforms and speed (B16)."""
 
 import functools
-import time
 
 import numpy as np
 import pytest
@@ -154,7 +153,22 @@ def test_b9_threshold_sweep(clean):
     weights = system.row_mask.astype(jnp.float64)
     lams = jnp.logspace(-3, 0, 30)
     over = sparse.threshold_sweep(system.G, system.b, lams, row_weights=weights)
+    # "≥ 2 distinct supports" (spec B9) is met by pure noise too: no evidence, informative only
     assert len(sparse.distinct_supports(over, vp.OVERCOMPLETE)) >= 2
+    # without the identity's two terms, the law's support {|∇u|², Δu} is selected exactly over
+    # a λ-range that a pure-noise field does not give (issue 12; the reproduction's
+    # sweep_selects_law claim measures the range on the 8-bit video)
+    law = _fit(clean.field, velocity, clean, library=vp.DISTRACTORS, grad="central")[0]
+    distractors = sparse.threshold_sweep(law.G, law.b, lams, row_weights=weights)
+    runs = sparse.distinct_supports(distractors, vp.DISTRACTORS)
+    assert any(t == ("grad2", "lap") and hi / lo >= 10**0.5 for t, lo, hi in runs), runs
+    noise = 0.02 * jax.random.normal(jax.random.key(2), clean.field.shape, jnp.float64)
+    fake = _fit(noise, velocity, clean, library=vp.DISTRACTORS, grad="central")[0]
+    fake_sweep = sparse.threshold_sweep(
+        fake.G, fake.b, lams, row_weights=fake.row_mask.astype(jnp.float64)
+    )
+    fake_runs = sparse.distinct_supports(fake_sweep, vp.DISTRACTORS)
+    assert not any(t == ("grad2", "lap") and hi / lo >= 10**0.5 for t, lo, hi in fake_runs)
     compact = sparse.threshold_sweep(system.G[:, :2], system.b, lams, row_weights=weights)
     # Deviation from the spec's proposed "for all λ ≤ 0.5": with our relative threshold
     # (|ξ̃_j| ≥ λ max|ξ̃|) the Laplacian term carries ~20% of the normalised signal, so the
@@ -174,7 +188,7 @@ def test_b10_random_centres_are_stable_on_the_compact_library(clean):
     assert float(jnp.max(cv)) <= 0.01
 
 
-def test_b16_assembly_is_jitted_vmappable_and_fast(noisy):
+def test_b16_assembly_is_jitted_and_vmappable(noisy):
     u = vp.normalise_frames(noisy.frames)
     velocity = _drift(u, noisy.dx, noisy.dt)
 
@@ -191,16 +205,5 @@ def test_b16_assembly_is_jitted_vmappable_and_fast(noisy):
         single = jitted(keys[i])
         np.testing.assert_allclose(batched.G[i], single.G, rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(batched.b[i], single.b, rtol=1e-10, atol=1e-14)
-    jax.block_until_ready(jitted(keys[0]))
-    start = time.perf_counter()
-    jax.block_until_ready(jitted(keys[1]))
-    assert time.perf_counter() - start <= 1.0
-
-
-def test_b16_spectral_rollout_step_is_fast(clean):
-    roll = jax.jit(lambda u0, s: vp.spectral_rollout(u0, s, a=A, D=D, dt=clean.dt, dx=clean.dx))
-    shifts = jnp.diff(clean.centre, axis=0)
-    jax.block_until_ready(roll(clean.field[0], shifts))
-    start = time.perf_counter()
-    jax.block_until_ready(roll(clean.field[0], shifts))
-    assert (time.perf_counter() - start) / 60 <= 5e-3
+    # speed (spec B16: ≤ 1 s per assembly, ≤ 5 ms per rollout step) is measured by
+    # benchmarks/video_pde.py, not asserted here (no wall-time assertions in tests)
