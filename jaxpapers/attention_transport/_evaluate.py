@@ -88,7 +88,7 @@ def length_controlled_auroc(
         num_replicates=n_bootstrap,
     )
     se = jnp.nanstd(boot.replicates, ddof=1)
-    plain = auroc(score, label) if _validate.is_concrete(label) else jnp.nan
+    plain = auroc(score, label) if _validate.is_concrete(label) else jnp.full((), jnp.nan)
     return LengthControlled(matched.auroc, se, matched.n_pairs, matched.pairs_retained, plain)
 
 

@@ -168,8 +168,8 @@ def restrict_to_tokens(
         [0.0, 1.0, 1.0, 1.0]
     """
     A = check_matrix(A)
-    keep = check_mask(keep, A)
-    kept = apply_mask(A, keep)
+    keep_mask = check_mask(keep, A)
+    kept = apply_mask(A, keep_mask)
     sums = jnp.sum(kept, axis=-1, keepdims=True)
     return kept / jnp.where(sums > 0, sums, 1.0)
 

@@ -170,7 +170,9 @@ def score_examples(
         )
         kept = batch_size - short
         pieces.append([np.asarray(x)[:kept] for x in out])
-    return HeadFeatures(*[np.concatenate(parts) for parts in zip(*pieces, strict=True)])
+    # host arrays on purpose: the features of many answers are gathered on the host
+    parts = [np.concatenate(parts) for parts in zip(*pieces, strict=True)]
+    return HeadFeatures(*parts)  # pyright: ignore[reportArgumentType]
 
 
 def smollm2_attention_fn(model) -> AttentionFn:

@@ -295,5 +295,5 @@ def forced_scoring_stage(key, scale, done) -> StageResult:
         meta[f"{subset}_fraction_below_floor"] = float(np.mean(arrays[f"{subset}_phi"] < FLOOR))
         meta[f"{subset}_raw_phi_lc_auroc"] = float(evaluation.raw_phi.auroc)
         if subset == scale.subsets[0]:
-            figures["smollm2_heads"] = _figures.heads(features, kept, subset)
+            figures["smollm2_heads"] = _figures.heads(features, np.asarray(kept), subset)
     return StageResult(claims=claims, arrays=arrays, figures=figures, meta=meta)

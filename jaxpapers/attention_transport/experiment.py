@@ -96,7 +96,7 @@ def _floor_minimum(n_max: int) -> tuple[jax.Array, jax.Array]:
 
 def _landscape_claims(scale, errors, phi_min, t_star_frac, sizes, floor, ratios) -> list[Claim]:
     """The claims of the landscape stage from its measurements."""
-    x_star = brentq(lambda x: x * (2 - math.log(x)) - 1, 0.05, 0.9)
+    x_star = float(brentq(lambda x: x * (2 - math.log(x)) - 1, 0.05, 0.9))  # pyright: ignore[reportArgumentType]
     big, worst = max(scale.sizes), max(ratios, key=lambda r: abs(r - 1.0))
     n_at_min = int(np.asarray(sizes)[np.argmin(floor)])
     return [

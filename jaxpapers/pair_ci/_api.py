@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -79,7 +79,7 @@ def pair_ci_test(
     *,
     n_imputations: int = 5,
     n_folds: int = 5,
-    learner: str = "linear",
+    learner: Literal["linear", "rff", "categorical"] = "linear",
     config: Config | None = None,
     cardinalities: tuple[int, ...] | None = None,
 ) -> Result:

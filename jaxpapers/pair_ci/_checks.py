@@ -127,7 +127,8 @@ def conditioning_set(cond_set: Sequence[int] | Any, p: int, x: Any, y: Any) -> I
     """Integer indices in [0, p), distinct, without x and y (checked when concrete)."""
     if isinstance(cond_set, Sequence) and len(cond_set) == 0:
         cond_set = np.zeros(0, np.int32)
-    dtype = cond_set.dtype if hasattr(cond_set, "dtype") else np.asarray(cond_set).dtype
+    dtype = getattr(cond_set, "dtype", None)
+    dtype = np.asarray(cond_set).dtype if dtype is None else dtype
     if not jnp.issubdtype(dtype, jnp.integer):
         raise TypeError(f"cond_set must hold integer column indices, got {cond_set!r}")
     values = _validate.as_concrete("cond_set", cond_set)

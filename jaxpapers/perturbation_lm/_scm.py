@@ -33,7 +33,7 @@ def make_scm(
     order: int,
     alpha: float,
     *,
-    synonym_weight: float = 0.0,
+    synonym_weight: float | jax.Array = 0.0,
 ) -> SCM:
     """Draw a synonym-class Markov language.
 

@@ -279,7 +279,7 @@ def matched_auroc(
         raise TypeError(f"length must be integer when tolerance > 0, got dtype {length.dtype}")
     _validate.check_finite("length", length)
     m = score.shape[0]
-    if m * m >= 2**31 and not jax.config.jax_enable_x64:
+    if m * m >= 2**31 and jax.dtypes.canonicalize_dtype(np.int64) != np.int64:  # x64 off
         raise ValueError(f"score must have at most 46340 samples without jax_enable_x64, got {m}")
     if sample_weight is None:
         weight = jnp.ones(m, score.dtype)
