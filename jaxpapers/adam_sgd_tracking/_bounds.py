@@ -99,7 +99,7 @@ def sgd_tracking_bound(
         ValueError: ``alpha <= 0`` or ``mu <= 0``, a negative ``sigma``, ``delta`` or ``e0``, or
             a non-finite argument (under ``jit``: at run time, ``equinox.error_if``).
 
-    Example:
+    Examples:
         >>> # long after the start only the noise term c1 alpha sigma^2 / mu remains
         >>> round(float(sgd_tracking_bound(0.1, 1.0, 1.0, 0.0, 10**6, 1.0)), 4)
         0.1
@@ -158,7 +158,7 @@ def adam_tracking_bound(
             [0, 1), a negative ``sigma``, ``delta`` or ``e0``, or a non-finite argument (under
             ``jit``: at run time, ``equinox.error_if``).
 
-    Example:
+    Examples:
         >>> value = adam_tracking_bound(10, alpha=0.1, h_min=1.0, sigma=1.0, delta=0.1, e0=1.0,
         ...                             beta1=0.9, beta2=0.999, eps=1.0, grad_bound=5.0)
         >>> round(float(value))  # the beta2 term G^4 q+^4 (1 - beta2)/(q-^2 mu^2) is 810
@@ -191,7 +191,7 @@ def adam_step_bound(beta1: Scalar, beta2: Scalar) -> Float[Array, ""]:
 
     (7.27 for (0.9, 0.999); attained by geometrically growing gradients ``(beta2/beta1)^s``).
 
-    Example:
+    Examples:
         >>> round(float(adam_step_bound(0.9, 0.999)), 4)
         7.2703
     """
@@ -229,7 +229,7 @@ def asm_modulus(
     A negative value means ASM fails (e.g. ``H = [[1, .9], [.9, 1]]`` with ``D in [1, 100]``).
     For diagonal H it equals ``q_- min_i H_ii``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> round(float(asm_modulus(jnp.array([[1.0, 0.9], [0.9, 1.0]]), 1.0, 100.0)), 2)
         -16.7
@@ -289,7 +289,7 @@ def sgd_optimal_step(
     Returns:
         :class:`OptimalStep` with the step size, its floor, ``converged`` and ``num_steps``.
 
-    Example:
+    Examples:
         >>> best = sgd_optimal_step(1.0, 1.0, 1e-3)
         >>> abs(float(best.step_size) - 9.995e-4) < 1e-6, bool(best.converged)
         (True, True)

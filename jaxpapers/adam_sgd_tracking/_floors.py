@@ -78,7 +78,7 @@ def sgd_floor(
             negative ``sigma`` or ``delta``, or a non-finite argument. Under ``jit`` the same
             check runs inside the program (``equinox.error_if``).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> ones = jnp.ones(10)
         >>> round(float(sgd_floor(0.1, ones, ones, 0.1)), 4)
@@ -214,7 +214,7 @@ def momentum_floor(
     Returns:
         ``Sigma_11`` (broadcast shape of the inputs); ``inf`` where the recursion is unstable.
 
-    Example:
+    Examples:
         >>> round(float(momentum_floor(0.1, 0.9, 1.0, 0.0, 1.0)), 3)  # drift only
         9.763
     """

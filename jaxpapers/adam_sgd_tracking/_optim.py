@@ -39,7 +39,7 @@ OptimizerLike = str | optax.GradientTransformation | Callable[[Hyperparams], Any
 def optimizer(name: str, hyper: Hyperparams) -> optax.GradientTransformation:
     """The built-in optimiser ``name`` as an optax transformation with hyperparameters ``hyper``.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> adam = optimizer("adam", Hyperparams(0.1))
         >>> with jax.numpy_dtype_promotion("standard"):  # optax computes beta ** int32 count

@@ -163,7 +163,7 @@ def simulate(
     Returns:
         :class:`SimulationResult` with leading axes ``(configs, seeds)``.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, optax
         >>> from jaxpapers.adam_sgd_tracking import Hyperparams, quadratic_tracking
         >>> problem = quadratic_tracking(jnp.ones(3), 1.0, 0.1)

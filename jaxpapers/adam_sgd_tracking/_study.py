@@ -66,7 +66,7 @@ def tuned_floor(
     many fresh seeds (the same fresh seeds for every method tuned with the same ``key``, so
     ratios between methods are paired) and ``best`` is their mean floor.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.adam_sgd_tracking import quadratic_tracking
         >>> problem = quadratic_tracking(jnp.ones(2), 1.0, 0.1)
@@ -142,7 +142,7 @@ def adam_step_ratios(
     Returns ``|theta_{t+1} - theta_t| / alpha`` per step and the raw (uncorrected) ratio
     ``|m_T| / sqrt(v_T)`` at the end.
 
-    Example:
+    Examples:
         >>> moves, raw = adam_step_ratios(jnp.ones(5), 0.9, 0.999)
         >>> moves.round(4).tolist()  # a constant gradient: every bias-corrected step is alpha
         [1.0, 1.0, 1.0, 1.0, 1.0]

@@ -31,7 +31,7 @@ __all__ = [
 class Config:
     """Settings of a tracking simulation (validated on construction; hashable, so static).
 
-    Example:
+    Examples:
         >>> Config(num_steps=100, record_every=10, discard=50).num_blocks
         10
         >>> Config(num_steps=100, record_every=3)
@@ -106,7 +106,7 @@ def hyperparameter_grid(
     varying fastest) and ``shape = (len(beta1), len(beta2), len(eps), len(learning_rate))``:
     reshape a result with ``result.reshape(*shape, ...)``.
 
-    Example:
+    Examples:
         >>> grid, shape = hyperparameter_grid([0.01, 0.1], beta1=(0.0, 0.5))
         >>> shape, grid.beta1.tolist()
         ((2, 1, 1, 2), [0.0, 0.0, 0.5, 0.5])

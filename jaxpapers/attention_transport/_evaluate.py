@@ -55,7 +55,7 @@ def length_controlled_auroc(
     error; with few matched pairs the error itself is unreliable, so callers should demand a
     minimum number of pairs before deciding anything (the reproduction does).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.attention_transport import length_controlled_auroc
         >>> label = jnp.arange(200) % 2 == 1

@@ -52,7 +52,7 @@ def head_features(
     ``jit`` such a head gets NaN features and ``defined = False``. A head with fewer than two
     valid tokens (an empty or one-token span) has no cut: NaN features, ``defined = False``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxpapers.attention_transport import (
         ...     head_features, uniform_causal_attention, window_attention)
@@ -101,7 +101,7 @@ def summarize_heads(features: HeadFeatures, n_axes: int = 2) -> HeadSummary:
     Returns :class:`HeadSummary`; ``fraction_below_floor`` is the share of heads with φ < 1/5.
     An undefined head makes the statistics of its example NaN (they are not silently skipped).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxpapers.attention_transport import (
         ...     head_features, summarize_heads, uniform_causal_attention, window_attention)
@@ -160,7 +160,7 @@ def restrict_to_tokens(
     This is how a span (e.g. the response) is analysed on its own, and how an attention sink is
     removed (keep everything but token 0). Rows that had no mass on kept tokens stay zero.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxpapers.attention_transport import restrict_to_tokens, uniform_causal_attention
         >>> no_sink = restrict_to_tokens(uniform_causal_attention(4), jnp.arange(4) > 0)
@@ -186,7 +186,7 @@ def slice_span(
     batch of responses of different lengths shares one static shape (vmap over examples).
     Tokens past ``length`` (or past the end of ``A``) are masked.
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import slice_span, uniform_causal_attention
         >>> span, valid = slice_span(uniform_causal_attention(10), start=6, length=3, size=4)
         >>> span.shape, valid.tolist()

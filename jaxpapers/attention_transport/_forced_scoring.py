@@ -114,8 +114,9 @@ def span_features(
 
     Args:
         attention: ``[B, L, H, T, T]`` attention probabilities.
-        start, length: ``int32[B]`` span of each example (``length`` is clipped to
+        start: ``int32[B]`` span of each example (``length`` is clipped to
             ``span_size``; 0 or 1 gives undefined features).
+        length: see ``start``.
         span_size: static size the spans are padded to.
         lanczos_steps: None for the dense eigensolver, else Lanczos steps for λ₂.
     """

@@ -87,7 +87,7 @@ def load_halueval(subset: str, path: str | Path | None = None, limit: int | None
 def word_length(text: str) -> int:
     """Whitespace word count (the spec's length for the length-only regression values).
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import word_length
         >>> word_length("  Paris is  the capital ")
         4

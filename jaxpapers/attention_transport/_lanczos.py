@@ -94,7 +94,7 @@ def lambda2_lanczos(
     Returns:
         :class:`Lanczos` with ``lambda2``, ``residual``, ``converged``, ``num_steps``.
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import lambda2_lanczos, uniform_causal_attention
         >>> result = lambda2_lanczos(uniform_causal_attention(64), steps=32)
         >>> round(float(result.lambda2), 3), bool(result.converged)

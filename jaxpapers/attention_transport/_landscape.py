@@ -39,7 +39,7 @@ def prefix_landscape(
     fewer than two valid tokens has no cut: its φ_min and t*/n are NaN and ``defined`` is False
     (likewise, under ``jit``, for weights that are not finite and nonnegative).
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import prefix_landscape, uniform_causal_attention
         >>> land = prefix_landscape(uniform_causal_attention(256))
         >>> round(float(land.phi_min), 4), round(float(land.t_star_frac), 3)
@@ -91,7 +91,7 @@ def closed_form_uniform(n: int, dtype=None) -> Float[Array, " n1"]:
     at x* = t*/n solving x(2 − ln x) = 1, x* = 0.31784, where φ* = 1 − 2x* = 0.36431.
     Use float64 for n ≳ 10⁵ (harmonic sums lose accuracy in float32).
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import closed_form_uniform
         >>> [round(float(phi), 4) for phi in closed_form_uniform(4)]  # φ(t) for t = 1, 2, 3
         [0.3514, 0.4118, 0.6]
@@ -116,7 +116,7 @@ def closed_form_window(n: int, w: int, dtype=None) -> Float[Array, " n1"]:
     in O(n·w) without building the matrix. In the interior cut(t) = (w−1)/4 and degrees are 1,
     so φ_min ≈ (w−1)/(2n) with the worst cut near n/2: below the 1/5 floor once w < 0.4n + 1.
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import closed_form_window
         >>> phi = closed_form_window(1024, 16)
         >>> round(float(phi.min() / (15 / 2048)), 3)  # ≈ 1: φ_min ≈ (w−1)/(2n)

@@ -47,7 +47,7 @@ def degree_normalize(
     Padded tokens (``mask`` False) and tokens of zero degree get zero rows and columns instead of
     a division by zero.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxpapers.attention_transport import degree_normalize, uniform_causal_attention
         >>> A = uniform_causal_attention(4)

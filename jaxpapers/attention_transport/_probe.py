@@ -57,7 +57,7 @@ def fit_probe(
         sample_weight: 0/1 row mask (cross-fitting drops a fold by weight 0); the moments and
             the class balance are computed on the rows it keeps.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.attention_transport import fit_probe, probe_logit
         >>> x = jax.random.normal(jax.random.key(0), (100, 3))
@@ -110,7 +110,7 @@ def probe_scores(
     ``group`` holds arbitrary integer ids (a concrete array: they are renumbered 0..G−1 here).
     The ``n_folds`` fits run as one ``vmap`` (rows of a held-out fold get weight 0).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.attention_transport import probe_scores
         >>> x = jax.random.normal(jax.random.key(1), (40, 2))

@@ -72,7 +72,7 @@ def spectral_cheeger(
     The sweep orders tokens by x = D^{-1/2} v₂ (v₂ the second eigenvector of S_N) and takes the
     best prefix in that order; by Cheeger, λ₂/2 ≤ φ ≤ φ_sweep ≤ √(2λ₂).
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import spectral_cheeger, uniform_causal_attention
         >>> result = spectral_cheeger(uniform_causal_attention(64))
         >>> round(float(result.lambda2), 3), bool(result.lambda2 / 2 <= result.phi_sweep)
@@ -101,7 +101,7 @@ def lapeigvals(
     how many (later) queries can attend to j. Padded tokens are skipped; positions beyond the
     valid tokens are filled with 0.
 
-    Example:
+    Examples:
         >>> from jaxpapers.attention_transport import lapeigvals, uniform_causal_attention
         >>> [round(float(v), 3) for v in lapeigvals(uniform_causal_attention(4), 2)]
         [0.0, -0.042]

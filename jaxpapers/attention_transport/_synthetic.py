@@ -70,7 +70,7 @@ def polarity_benchmark(
 ) -> PolarityBenchmark:
     """Draw a ``"bottleneck"`` or ``"diffuse"`` benchmark (module docstring).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from jaxpapers.attention_transport import polarity_benchmark
         >>> bench = polarity_benchmark(jax.random.key(0), "bottleneck", 4, n_min=8, n_max=16)
@@ -98,7 +98,7 @@ def polarity(
 ) -> Int[Array, ""]:
     """sign(LC-AUROC − ½) of a raw, unprobed score (spec §1.4-9): +1, −1 or 0.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxpapers.attention_transport import polarity
         >>> length = jnp.array([5, 5, 7, 7])

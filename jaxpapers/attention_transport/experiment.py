@@ -51,7 +51,8 @@ class Scale:
     Attributes:
         sizes: n of the uniform-causal closed-form check.
         floor_max_n: the floor is checked for every n = 2..floor_max_n.
-        window_n, windows: the window-attention check (n and the w values).
+        window_n: the window-attention check (n and the w values).
+        windows: see ``window_n``.
         length_subsets: HaluEval subsets of the length-control stage (all 10,000 items each).
         subsets: HaluEval subsets scored through SmolLM2-135M.
         n_items: items drawn at random (with the stage key) per scored subset; None for all.

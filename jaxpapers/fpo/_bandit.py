@@ -70,7 +70,7 @@ class BanditEnv:
     def best_response(self, theta: Float[Array, " k"]) -> Float[Array, ""]:
         """The closed-form ``φ*(θ) = Σπψ U / (Σπψ² + λ)``.
 
-        Example:
+        Examples:
             >>> round(float(BanditEnv().best_response(jnp.zeros(3))), 4)   # (1+4+1.5)/(14+0.03)
             0.4633
         """

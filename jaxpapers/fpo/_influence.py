@@ -71,15 +71,19 @@ def influence(
     Args:
         follower: ``L(theta, phi)``, whose Hessian in ``phi`` is H.
         sample_loss: ``ℓ(phi, sample) -> scalar``, the loss of one sample.
-        theta, phi: as in :func:`~jaxpapers.fpo.steering_gradient` (``phi = φ*(θ)``).
+        theta: as in :func:`~jaxpapers.fpo.steering_gradient` (``phi = φ*(θ)``).
+        phi: see ``theta``.
         samples: a pytree whose leaves have a leading sample axis ``n``.
-        solver, damping, tol, maxiter: as in :func:`~jaxpapers.fpo.steering_gradient` (CG
+        solver: as in :func:`~jaxpapers.fpo.steering_gradient` (CG
             runs once per sample, vmapped; the dense solver factorises H once).
+        damping: see ``solver``.
+        tol: see ``solver``.
+        maxiter: see ``solver``.
 
     Returns:
         A pytree like ``phi`` with a leading axis ``n``. Raises like ``steering_gradient``.
 
-    Example:
+    Examples:
         >>> follower = lambda th, ph: jnp.sum((ph - th) ** 2)          # H = 2 I
         >>> sample_loss = lambda ph, y: jnp.sum((ph - y) ** 2)         # grad = 2 (ph - y)
         >>> influence(follower, sample_loss, jnp.zeros(2), jnp.zeros(2),
@@ -129,15 +133,22 @@ def effective_reward(
     may be subtracted.
 
     Args:
-        leader, follower: ``J(theta, phi)`` and ``L(theta, phi)``.
+        leader: ``J(theta, phi)`` and ``L(theta, phi)``.
+        follower: see ``leader``.
         reward: ``r(phi, sample) -> scalar``, the reward model's score of one sample.
         sample_loss: ``ℓ(phi, sample) -> scalar``, the reward model's loss on that sample.
-        theta, phi, samples, solver, damping, tol, maxiter: as in :func:`influence`.
+        theta: as in :func:`influence`.
+        phi: see ``theta``.
+        samples: see ``theta``.
+        solver: see ``theta``.
+        damping: see ``theta``.
+        tol: see ``theta``.
+        maxiter: see ``theta``.
 
     Returns:
         ``[n]`` effective rewards. Raises like ``steering_gradient``.
 
-    Example:
+    Examples:
         >>> leader = lambda th, ph: jnp.sum(th * ph)
         >>> follower = lambda th, ph: jnp.sum((ph - th) ** 2)
         >>> reward = lambda ph, y: jnp.sum(ph * y)

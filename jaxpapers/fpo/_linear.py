@@ -52,13 +52,15 @@ class LinearEnv:
         dim: action dimension d.
         signal_dim: coordinates where ``y* = target`` (the rest are noise).
         target: value of ``y*`` on the signal coordinates.
-        peak, width: ``U(y) = peak · exp(−width ||y − y*||²)``.
+        peak: ``U(y) = peak · exp(−width ||y − y*||²)``.
+        width: see ``peak``.
         action_cost: c in the policy's ``− c ||y||²``.
         policy_lr: the policy's gradient-ascent step.
         rm_lr: η, the reward model's SGD step (on the squared error, factor 2 included).
         rm_decay: λ, the reward model's weight decay per round.
-        init_weight, init_noise: ``w₀ = init_weight`` on the signal coordinates
+        init_weight: ``w₀ = init_weight`` on the signal coordinates
             ``+ init_noise · N(0, I)`` (drawn from the key by :func:`~jaxpapers.fpo.simulate`).
+        init_noise: see ``init_weight``.
         gradient: ``"finite_difference"`` (the authors' forward differences) or ``"exact"``.
         fd_step: the finite-difference step.
         num_rounds: rounds per run.

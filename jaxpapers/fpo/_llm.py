@@ -52,12 +52,18 @@ class LLMEnv:
         num_candidates: n of best-of-n.
         max_new_tokens: answer length cap (the authors also force at least 5 new tokens;
             :func:`jaxpapers.nn.generate` has no such option: empty answers are skipped).
-        temperature, top_p: sampling of candidates and references.
-        utility_offset, utility_low, utility_high: ``U = clip(−NLL + offset, low, high)``.
+        temperature: sampling of candidates and references.
+        top_p: see ``temperature``.
+        utility_offset: ``U = clip(−NLL + offset, low, high)``.
+        utility_low: see ``utility_offset``.
+        utility_high: see ``utility_offset``.
         accumulation: prompts per optimiser step of the policy and the reward model.
-        policy_lr, policy_weight_decay: AdamW of the LoRA adapters.
-        rm_lr, rm_weight_decay: AdamW of the reward head.
-        lora_rank, lora_alpha: LoRA on q, k, v, o.
+        policy_lr: AdamW of the LoRA adapters.
+        policy_weight_decay: see ``policy_lr``.
+        rm_lr: AdamW of the reward head.
+        rm_weight_decay: see ``rm_lr``.
+        lora_rank: LoRA on q, k, v, o.
+        lora_alpha: see ``lora_rank``.
     """
 
     num_candidates: int = 8
@@ -101,8 +107,9 @@ class RoundOutput(NamedTuple):
     """One prompt's candidates (rows 0..n-1) and reference (row n), scored.
 
     Attributes:
-        sequences, mask: ``[n + 1, prompt + new]`` tokens and real-token mask (prompt padding
+        sequences: ``[n + 1, prompt + new]`` tokens and real-token mask (prompt padding
             and everything after the first end-of-sequence token are False).
+        mask: see ``sequences``.
         utility: oracle U of every row.
         features: the reward model's frozen features of every row's answer, ``[n + 1, D]``.
         valid: the row's answer is not empty.

@@ -53,8 +53,9 @@ class LLMLog(NamedTuple):
         candidate_utility: mean U of the round's non-empty candidates.
         reference_utility: U of the oracle's reference answer.
         length: the winner's answer length in tokens.
-        rm_loss, policy_loss: losses of the update that followed the round (NaN between
+        rm_loss: losses of the update that followed the round (NaN between
             updates).
+        policy_loss: see ``rm_loss``.
     """
 
     utility: Float[Array, " r"]

@@ -51,17 +51,23 @@ class NeuralEnv:
     Attributes:
         dim: action dimension.
         signal_dim: coordinates where ``y* = target``.
-        target, peak, width: ``U(y) = peak · exp(−width ||y − y*||²)``.
+        target: ``U(y) = peak · exp(−width ||y − y*||²)``.
+        peak: see ``target``.
+        width: see ``target``.
         hidden: width of the reward model's two hidden layers.
         init_std: standard deviation of its initial weights (biases start at 0).
         action_cost: c in ``− c ||y||²``.
         inner_steps: policy steps per round.
-        sigma_start, sigma_end: policy noise at the start and the end of the schedule.
-        lr_start, lr_end: policy step size at the start and the end.
+        sigma_start: policy noise at the start and the end of the schedule.
+        sigma_end: see ``sigma_start``.
+        lr_start: policy step size at the start and the end.
+        lr_end: see ``lr_start``.
         decay_power: ``decay_t = 1 − (t / num_rounds) ** decay_power``.
         clip: elementwise clip of the policy gradient.
-        rm_lr, rm_weight_decay: Adam step and coupled L2 weight decay of the reward model.
-        buffer_size, samples_per_round: the FIFO buffer and how many samples enter per round.
+        rm_lr: Adam step and coupled L2 weight decay of the reward model.
+        rm_weight_decay: see ``rm_lr``.
+        buffer_size: the FIFO buffer and how many samples enter per round.
+        samples_per_round: see ``buffer_size``.
         num_rounds: outer rounds (also the schedules' horizon).
     """
 

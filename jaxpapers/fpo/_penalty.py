@@ -101,7 +101,7 @@ def penalty(
     Returns:
         The scalar penalty.
 
-    Example:
+    Examples:
         >>> reward = lambda w, y: w @ y                     # linear RM: grad_w r = y
         >>> w, y = jnp.array([1.0, 0.0]), jnp.array([2.0, 1.0])
         >>> float(penalty("practical", reward, w, y)), float(penalty("relaxed", reward, w, y, 1.0))
@@ -138,7 +138,7 @@ def bradley_terry_loss(
     ``p_φ = σ(r_φ(y) − r_φ(y′))`` and ``p* = σ(U(y) − U(y′))``; its gradient in φ is
     ``(p_φ − p*)(∇r(y) − ∇r(y′))``. Computed with ``optax.sigmoid_binary_cross_entropy``.
 
-    Example:
+    Examples:
         >>> reward = lambda w, y: w @ y
         >>> round(float(bradley_terry_loss(reward, jnp.zeros(2), jnp.ones(2), jnp.zeros(2),
         ...                                 0.0, 0.0)), 4)   # log 2

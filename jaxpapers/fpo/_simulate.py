@@ -78,7 +78,7 @@ def simulate(key: jax.Array, config: Config, env: Env, state: Any = None) -> Tra
     Returns:
         the per-round :class:`Trajectory` and the final state.
 
-    Example:
+    Examples:
         >>> from jaxpapers import fpo
         >>> run = fpo.simulate(jax.random.key(0), fpo.Config("myopic"), fpo.BanditEnv())
         >>> round(float(run.utility[-1]), 3)        # myopic RLHF settles on the longest answer

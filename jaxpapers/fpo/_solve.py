@@ -43,7 +43,7 @@ def cg(matvec: Callable[[Vector], Vector], b: Vector, tol, maxiter: int) -> tupl
     iterations, or when a search direction has ``p^T A p <= 0`` (A is not positive definite
     along it: status 2) or is not finite (status 3); x is then the last iterate.
 
-    Example:
+    Examples:
         >>> a = jnp.array([[4.0, 1.0], [1.0, 3.0]])
         >>> x, info = cg(lambda v: a @ v, jnp.array([1.0, 2.0]), 1e-6, 10)
         >>> [round(float(v), 4) for v in x], bool(info.converged), int(info.num_steps)
@@ -92,7 +92,7 @@ def dense_solve(hessian: Float[Array, "p p"], b: Float[Array, "p ..."]) -> tuple
 
     ``b`` may hold several right-hand sides as columns. The residual is the true relative one.
 
-    Example:
+    Examples:
         >>> x, info = dense_solve(jnp.array([[4.0, 1.0], [1.0, 3.0]]), jnp.array([1.0, 2.0]))
         >>> [round(float(v), 4) for v in x], bool(info.converged)
         ([0.0909, 0.6364], True)

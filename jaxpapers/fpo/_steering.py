@@ -123,7 +123,7 @@ def steering_direction(
         ``(v, info)``: ``v`` a pytree like ``phi``; ``info`` a :class:`SteeringInfo` (check
         ``info.converged``; nothing is raised here).
 
-    Example:
+    Examples:
         >>> leader = lambda th, ph: jnp.sum(th * ph)
         >>> follower = lambda th, ph: jnp.sum((ph - th) ** 2)   # H = 2 I, phi* = theta
         >>> v, info = steering_direction(leader, follower, jnp.ones(2), jnp.ones(2))
@@ -186,7 +186,7 @@ def steering_gradient(
         under ``jit``) when the solve fails: H not positive definite, iterations exhausted, or
         non-finite values. Use :func:`steering_gradient_with_info` to get the failure as data.
 
-    Example:
+    Examples:
         >>> leader = lambda th, ph: jnp.sum(th * ph)
         >>> follower = lambda th, ph: jnp.sum((ph - th) ** 2)   # phi*(theta) = theta
         >>> theta = jnp.array([1.0, 2.0])
@@ -214,7 +214,7 @@ def total_gradient(
 
     Arguments and errors: as :func:`steering_gradient`.
 
-    Example:
+    Examples:
         >>> leader = lambda th, ph: jnp.sum(th * ph)
         >>> follower = lambda th, ph: jnp.sum((ph - th) ** 2)
         >>> theta = jnp.array([1.0, 2.0])

@@ -31,13 +31,15 @@ def win_rate_test(wins_a: ArrayLike, wins_b: ArrayLike, ties: ArrayLike = 0) -> 
     practical vs baseline (140–135) 0.405 / 0.809 (reported 0.41: the one-sided test).
 
     Args:
-        wins_a, wins_b, ties: non-negative integer counts (scalars or arrays of one shape);
+        wins_a: non-negative integer counts (scalars or arrays of one shape);
             ``wins_a + wins_b`` must be positive. ``ties`` is only validated.
+        wins_b: see ``wins_a``.
+        ties: see ``wins_a``.
 
     Returns:
         :class:`~jaxpapers.fpo.WinRate` ``(rate, pvalue_greater, pvalue_two_sided)``.
 
-    Example:
+    Examples:
         >>> result = win_rate_test(188, 144, 485)
         >>> [round(float(x), 4) for x in result]
         [0.5663, 0.0091, 0.0181]

@@ -54,7 +54,9 @@ class Scale:
         neural_seeds: seeds per mode of the neural-network environment (group D).
         neural_rounds: its rounds (the schedules' horizon; 4000 in the paper).
         llm_model: ``"tiny"`` (stand-in trained from scratch) or ``"smollm2"``.
-        llm_hidden, llm_pretrain_steps, llm_pretrain_lr: the tiny stand-in.
+        llm_hidden: the tiny stand-in.
+        llm_pretrain_steps: see ``llm_hidden``.
+        llm_pretrain_lr: see ``llm_hidden``.
         llm_rounds: prompts of the iterative loop per mode.
         llm_warm_start: prompts whose base-model samples warm-start the reward head (0: none).
         llm_gamma: the FPO weight (10 in the paper).

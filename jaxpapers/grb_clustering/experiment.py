@@ -69,8 +69,10 @@ class Scale:
         synthetic_n: n of the unimodal (N1) and two-cluster (T2) data sets.
         synthetic_null: B for N1 and T2.
         t2_datasets: T2 data sets (spec B7: 10).
-        null_n, null_datasets, null_null: the repeated-null study (spec B6: n = 200, R = 200,
+        null_n: the repeated-null study (spec B6: n = 200, R = 200,
             B = 19).
+        null_datasets: see ``null_n``.
+        null_null: see ``null_n``.
         batse_like_datasets: BATSE-like data sets (K-means each; GMM on the first).
     """
 

@@ -192,7 +192,7 @@ def load_gguf(path: str | Path) -> tuple[LlamaConfig, Llama, Tokenizer]:
     metadata. Raises ``ValueError`` for a file that is not a GGUF llama model or holds an
     unsupported tensor type.
 
-    Example:
+    Examples:
         >>> config, model, tokenizer = load_gguf(smollm2_path())  # doctest: +SKIP
     """
     config, tensors, meta = read_gguf(path)

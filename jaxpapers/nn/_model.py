@@ -42,7 +42,8 @@ class KVCache(NamedTuple):
     """Keys and values of the positions seen so far, for incremental decoding.
 
     Attributes:
-        k, v: ``[layers, batch, slots, kv_heads, head_dim]``.
+        k: ``[layers, batch, slots, kv_heads, head_dim]``.
+        v: see ``k``.
         valid: ``bool[batch, slots]``, True where a slot holds a real (unpadded) token.
         length: ``int32[batch]``, real tokens seen so far per row (the next RoPE position).
         index: ``int32[]``, slots filled so far (the same for every row).
@@ -175,7 +176,7 @@ class Llama(nnx.Module):
     ``RMSNorm(h) W_out``. Parameters are float32; activations use ``config.dtype``; norms,
     softmax and logits are computed in float32.
 
-    Example:
+    Examples:
         >>> from flax import nnx
         >>> model = Llama(LlamaConfig.tiny(), rngs=nnx.Rngs(0))
         >>> model(jnp.zeros((1, 8), jnp.int32)).shape

@@ -110,7 +110,7 @@ def pair_ci_test(
         :func:`symmetric_pvalue` combines both). Under ``jit``, bad values (inf, codes outside
         the cardinalities) give NaN and ``valid=False``; eagerly they raise ``ValueError``.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from jaxpapers.pair_ci import pair_ci_test, simulate_confounder
         >>> data = simulate_confounder(jax.random.key(0), 500, mechanism="mnar")
@@ -146,7 +146,7 @@ def pair_ci_tester(
     Each test is symmetrised when ``config.symmetric`` (:func:`symmetric_pvalue`). The
     imputation cache is ``tester.state`` (its ``converged`` flags report the imputer).
 
-    Example:
+    Examples:
         >>> import jax
         >>> from jaxpapers.pair_ci import Config, pair_ci_tester, pc, simulate_confounder
         >>> data = simulate_confounder(jax.random.key(0), 500, mechanism="mnar", beta=1.0)

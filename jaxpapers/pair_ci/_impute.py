@@ -192,7 +192,7 @@ def impute_chained(
     It is jitted (``config`` and ``cardinalities`` static) so that eager calls reuse one
     program; inside another ``jit`` or ``vmap`` it is simply inlined.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.pair_ci import Config, impute_chained, simulate_confounder
         >>> data = simulate_confounder(jax.random.key(0), 200, mechanism="mcar")

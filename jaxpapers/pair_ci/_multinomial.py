@@ -53,7 +53,7 @@ def fit_multinomial(
 ) -> MultinomialFit:
     """Fit on the rows with weight > 0; log-probabilities for every row (module docstring).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.pair_ci import Config
         >>> key_x, key_u, key_y = jax.random.split(jax.random.key(0), 3)

@@ -139,7 +139,7 @@ def pc(
         ValueError: a constant column (no CI test can use it), or bad arguments.
         FloatingPointError: the CI test returned a NaN p-value (named in the message).
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> from jaxpapers.pair_ci import dag_to_cpdag, fisher_z_tester, pc, shd
         >>> from jaxpapers.pair_ci import random_dag, simulate_sem

@@ -84,7 +84,7 @@ def pair_ci_directed(
     Returns:
         A :class:`Result`; ``pvalue`` is one-sided (a candidate that hurts gives p ≥ 0.5).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxpapers.pair_ci import Config, impute_folds, pair_ci_directed
         >>> from jaxpapers.pair_ci import simulate_confounder
@@ -138,7 +138,7 @@ def pair_ci_directed(
 def symmetric_pvalue(p_xy: Float[Array, ""], p_yx: Float[Array, ""]) -> Float[Array, ""]:
     """Both directions combined by Bonferroni: p = min(1, 2 min(p_xy, p_yx)) (spec §3 step 9).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> round(float(symmetric_pvalue(jnp.asarray(0.01), jnp.asarray(0.4))), 6)
         0.02

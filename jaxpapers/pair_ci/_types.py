@@ -21,7 +21,7 @@ LEARNERS = ("linear", "rff", "categorical")
 class Config:
     """Settings of a PAIR-CI test (frozen and hashable: a static argument of ``jit``).
 
-    Example:
+    Examples:
         >>> from jaxpapers.pair_ci import Config
         >>> Config(n_folds=10, n_imputations=10).n_folds
         10

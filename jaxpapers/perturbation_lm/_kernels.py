@@ -52,7 +52,7 @@ def perturb_synonym(
     Returns:
         the perturbed tokens, same shape and dtype.
 
-    Example:
+    Examples:
         >>> tokens = jnp.arange(12)
         >>> out = perturb_synonym(jax.random.key(0), tokens, class_size=4, rho=1.0)
         >>> bool(jnp.all(out // 4 == tokens // 4))
@@ -74,7 +74,7 @@ def class_synonyms(vocab_size: int, class_size: int) -> Int[Array, "V m"]:
     With this table, :func:`perturb_eda` with ``EDARates(replace=rho)`` has the same law as
     :func:`perturb_synonym` with rate rho.
 
-    Example:
+    Examples:
         >>> class_synonyms(6, 3).tolist()
         [[0, 1, 2], [0, 1, 2], [0, 1, 2], [3, 4, 5], [3, 4, 5], [3, 4, 5]]
     """
@@ -125,7 +125,7 @@ def perturb_eda(
     Returns:
         ``(tokens, mask)`` of the edited sequence, shapes ``(L,)``.
 
-    Example:
+    Examples:
         >>> table = class_synonyms(8, 2)
         >>> out, valid = perturb_eda(jax.random.key(0), jnp.arange(6), jnp.ones(6, bool),
         ...                          table, EDARates(delete=1.0))
@@ -153,7 +153,7 @@ def eda_kernel(synonyms: Int[ArrayLike, "V S"], rates: EDARates) -> jax.tree_uti
     inserted or deleted (spec §1.5, alignment rule), so ``rates.insert`` and ``rates.delete``
     must be 0.
 
-    Example:
+    Examples:
         >>> kernel = eda_kernel(class_synonyms(8, 2), EDARates(replace=1.0))
         >>> (kernel(jax.random.key(0), jnp.arange(8)) // 2).tolist()
         [0, 0, 1, 1, 2, 2, 3, 3]

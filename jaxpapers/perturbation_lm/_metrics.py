@@ -15,7 +15,7 @@ def kl_divergence(
 ) -> Float[Array, "*batch"]:
     """``KL(p || q) = sum_v p_v log(p_v / q_v)`` in nats, row by row (0 log 0 = 0).
 
-    Example:
+    Examples:
         >>> float(kl_divergence(jnp.array([0.5, 0.5]), jnp.array([0.5, 0.5])))
         0.0
     """
@@ -30,7 +30,7 @@ def js_divergence(
 ) -> Float[Array, "*batch"]:
     """Jensen-Shannon divergence ``(KL(p || r) + KL(q || r)) / 2`` with ``r = (p + q) / 2``, nats.
 
-    Example:
+    Examples:
         >>> round(float(js_divergence(jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0]))), 4)
         0.6931
     """

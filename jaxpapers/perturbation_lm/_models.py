@@ -34,7 +34,7 @@ def context_llama_config(vocab_size: int, context_length: int, **changes: Any) -
 
     Two layers, width 32, 4 query / 2 key-value heads, SwiGLU width 128; ``changes`` override.
 
-    Example:
+    Examples:
         >>> context_llama_config(24, 3).num_layers
         2
     """
@@ -77,7 +77,7 @@ def init_context_llama(key: PRNGKey, config: nn.LlamaConfig) -> tuple[Any, LastT
     ``params`` is a pytree (``nnx.State``), so ``jax.vmap(lambda k: init_context_llama(k,
     config)[0])(keys)`` initialises one model per key.
 
-    Example:
+    Examples:
         >>> params, apply_fn = init_context_llama(jax.random.key(0), context_llama_config(24, 3))
         >>> apply_fn(params, jnp.zeros((5, 3), jnp.int32)).shape
         (5, 24)
@@ -128,7 +128,7 @@ def init_context_mlp(
 ) -> tuple[Any, MLPLogits]:
     """A freshly initialised :class:`ContextMLP` as ``(params, apply_fn)`` (spec §2.1 sizes).
 
-    Example:
+    Examples:
         >>> params, apply_fn = init_context_mlp(jax.random.key(0), 24, 3)
         >>> apply_fn(params, jnp.zeros((5, 3), jnp.int32)).shape
         (5, 24)

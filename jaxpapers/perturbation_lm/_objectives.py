@@ -49,7 +49,7 @@ def perturbed_copies(
     Row b, draw m uses key ``split(key, (batch, M))[b, m]``: the same key gives the same draws,
     and two inputs of the same shape see the same keys row by row (common random numbers).
 
-    Example:
+    Examples:
         >>> import functools
         >>> from jaxpapers.perturbation_lm import perturb_synonym
         >>> kernel = functools.partial(perturb_synonym, class_size=4, rho=0.5)
@@ -108,7 +108,7 @@ def aug_nll(
     ``E_{x~ ~ Q} [-log p(y | x~)]`` without bias. With the same key and ``num_samples`` it uses
     the same draws as :func:`marginal_nll`, and then ``marginal_nll <= aug_nll`` (Jensen).
 
-    Example:
+    Examples:
         >>> import functools
         >>> from jaxpapers.perturbation_lm import perturb_synonym
         >>> apply_fn = lambda w, x: w[x[:, -1]]  # logits from the last token
@@ -173,7 +173,7 @@ def predict_marginal(
     Averages next-token probabilities over ``num_samples`` (M_inf) independent perturbations of
     every context (spec §1.4). Rows sum to 1.
 
-    Example:
+    Examples:
         >>> import functools
         >>> from jaxpapers.perturbation_lm import perturb_synonym
         >>> apply_fn = lambda w, x: w[x[:, -1]]

@@ -49,7 +49,7 @@ def make_scm(
         alpha: Dirichlet concentration of the class transitions (> 0; small is peaked).
         synonym_weight: beta in [0, 1]; 0 keeps the language exactly synonym-invariant.
 
-    Example:
+    Examples:
         >>> scm = make_scm(jax.random.key(0), num_classes=6, class_size=4, order=3, alpha=0.3)
         >>> scm.transition.shape, scm.emission.shape, scm.vocab_size
         ((6, 6, 6, 6), (6, 4), 24)
@@ -81,7 +81,7 @@ def true_next_dist(scm: SCM, contexts: Int[ArrayLike, "*batch k"]) -> Float[Arra
     Returns:
         probabilities over the V tokens, shape ``contexts.shape[:-1] + (V,)``.
 
-    Example:
+    Examples:
         >>> scm = make_scm(jax.random.key(0), 3, 2, 2, 0.5)
         >>> p = true_next_dist(scm, jnp.array([[0, 5], [1, 4]]))
         >>> p.shape, bool(jnp.allclose(p.sum(-1), 1.0))
@@ -111,7 +111,7 @@ def sample_scm(key: PRNGKey, scm: SCM, n_tokens: int) -> Int[Array, " n"]:
         n_tokens: total length (> ``scm.order``); the stream yields ``n_tokens - order``
             (context, next token) pairs (:func:`context_windows`).
 
-    Example:
+    Examples:
         >>> scm = make_scm(jax.random.key(0), 6, 4, 3, 0.3)
         >>> tokens = sample_scm(jax.random.key(1), scm, 100)
         >>> tokens.shape, tokens.dtype, bool(tokens.max() < 24)
@@ -137,7 +137,7 @@ def context_windows(
 ) -> tuple[Int[Array, "pairs k"], Int[Array, " pairs"]]:
     """The (context, next token) pairs of a stream: ``x_i = tokens[i:i+k]``, ``y_i = tokens[i+k]``.
 
-    Example:
+    Examples:
         >>> x, y = context_windows(jnp.arange(5), 2)
         >>> x.tolist(), y.tolist()
         ([[0, 1], [1, 2], [2, 3]], [2, 3, 4])
@@ -162,7 +162,7 @@ def split_support(
     pitfall 4). Exact for any integer ids: the training rows are sorted lexicographically and
     every test row is located by binary search (``O((n + m) k log n)``; jit- and vmap-able).
 
-    Example:
+    Examples:
         >>> train = jnp.array([[0, 1], [2, 3], [0, 1]])
         >>> split_support(train, jnp.array([[2, 3], [1, 0], [0, 1]])).tolist()
         [True, False, True]

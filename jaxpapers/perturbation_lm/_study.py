@@ -57,7 +57,7 @@ class Evaluation(NamedTuple):
 def scm_data(key: PRNGKey, scm: SCM, n_train: int, n_valid: int, n_test: int) -> ScmData:
     """Three independent streams of the SCM (token counts) cut into (context, next token) pairs.
 
-    Example:
+    Examples:
         >>> from jaxpapers.perturbation_lm import make_scm
         >>> scm = make_scm(jax.random.key(0), 6, 4, 3, 0.3)
         >>> data = scm_data(jax.random.key(1), scm, 300, 200, 500)
@@ -109,7 +109,7 @@ def evaluate(
 def synonym_swap(key: PRNGKey, contexts: Int[Array, "n k"], class_size: int) -> Int[Array, "n k"]:
     """Each context with one uniformly chosen position replaced by a *different* synonym.
 
-    Example:
+    Examples:
         >>> x = jnp.array([[0, 5, 9]])
         >>> out = synonym_swap(jax.random.key(0), x, 4)
         >>> int(jnp.sum(out != x)), bool(jnp.all(out // 4 == x // 4))

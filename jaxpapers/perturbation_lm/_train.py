@@ -35,7 +35,7 @@ def optimizer(config: Config) -> optax.GradientTransformation:
 def init(params: Any, config: Config) -> TrainState:
     """The state before the first step (accepts ``jax.ShapeDtypeStruct`` leaves).
 
-    Example:
+    Examples:
         >>> state = init({"w": jnp.zeros(3)}, Config())
         >>> float(state.best_val_nll), int(state.best_step)
         (inf, 0)

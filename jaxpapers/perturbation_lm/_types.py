@@ -25,7 +25,7 @@ class Config:
     The perturbation itself (its kind and rate rho) is the *kernel* passed next to the config, a
     function ``kernel(key, tokens) -> tokens``; the config says how it is used.
 
-    Example:
+    Examples:
         >>> Config(objective="marginal", num_samples=4).num_evals
         60
         >>> Config(num_samples=0)

@@ -100,7 +100,7 @@ def refit(
     0/1 masks and as bootstrap multiplicities, so a bootstrap of a selected model is
     ``vmap(lambda w: refit(G, b, support, row_weights=w))`` over weight vectors.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> G = jnp.array([[1.0, 0.0, 5.0], [0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.5, 2.0]])
         >>> b = G @ jnp.array([2.0, -1.0, 0.3])

@@ -59,7 +59,8 @@ class StratifiedAUROC(NamedTuple):
     Attributes:
         auroc: pooled AUROC over the strata that contain both classes (NaN if none does).
         per_stratum: AUROC inside each stratum (NaN where a class is missing).
-        n_pos, n_neg: positives and negatives per stratum.
+        n_pos: positives and negatives per stratum.
+        n_neg: see ``n_pos``.
         pairs_retained: fraction of all positive×negative pairs that lie inside one stratum.
     """
 
@@ -141,7 +142,7 @@ def stratified_auroc(
         stratum: integer stratum of each sample in ``[0, n_strata)``.
         n_strata: number of strata (static).
 
-    Example:
+    Examples:
         >>> r = stratified_auroc(jnp.array([0.1, 0.9, 0.2, 0.3]), jnp.array([0, 1, 0, 1]),
         ...                      jnp.array([0, 0, 1, 1]), 2)
         >>> float(r.auroc)
@@ -176,7 +177,7 @@ def auroc(
 
     Returns NaN (under ``jit``) or raises (eagerly) when only one class is present.
 
-    Example:
+    Examples:
         >>> float(auroc(jnp.array([0.1, 0.4, 0.35, 0.8]), jnp.array([0, 0, 1, 1])))
         0.75
     """
@@ -264,7 +265,7 @@ def matched_auroc(
     Returns:
         :class:`MatchedAUROC` (the AUROC is NaN when no pair is matched).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> length = jnp.array([3, 3, 5, 5, 5])
         >>> r = matched_auroc(jnp.array([0.1, 0.9, 0.4, 0.2, 0.6]),
@@ -313,7 +314,7 @@ def lc_auroc(
     can still carry signal. For the binned variant use
     ``stratified_auroc(score, label, length_bins(length, n_bins), n_bins)``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> length = jnp.array([1, 1, 1, 1, 9, 9, 9, 9])
         >>> label = jnp.array([0, 0, 1, 1, 0, 1, 1, 1])

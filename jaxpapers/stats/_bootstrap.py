@@ -43,7 +43,8 @@ class BootstrapResult(NamedTuple):
         estimate: the statistic on the original data (all weights 1).
         replicates: the statistic on each replicate (leading axis = replicate).
         standard_error: standard deviation of the replicates.
-        low, high: percentile interval at the requested level.
+        low: percentile interval at the requested level.
+        high: see ``low``.
     """
 
     estimate: Any

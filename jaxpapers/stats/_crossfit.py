@@ -67,7 +67,8 @@ def crossfit_predict(
     Args:
         fit: ``fit(features, target, sample_weight=w) -> params``.
         predict: ``predict(params, features) -> predictions`` (leading axis n).
-        features, target: the data (rows first).
+        features: the data (rows first).
+        target: see ``features``.
         folds: fold label of each row, in [0, num_folds).
         num_folds: K (static).
 

@@ -91,7 +91,7 @@ def rubin_pool(
     Returns:
         A :class:`RubinResult`. With ``m = 1`` the between variance is 0 and ``ν = ν_c``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> res = rubin_pool(jnp.array([1.0, 1.2, 0.8]), jnp.array([0.1, 0.1, 0.1]), 9.0)
         >>> round(float(res.total), 4)  # 0.1 + (4/3)·0.04

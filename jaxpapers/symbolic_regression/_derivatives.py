@@ -25,7 +25,7 @@ def savgol(
 
     Returns the T − 2w centres of full windows (``window = 2w + 1``, odd).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> t = jnp.arange(50.0) * 0.1
         >>> slope = savgol((t**3)[:, None], 0.1, window=7, order=3, deriv=1)

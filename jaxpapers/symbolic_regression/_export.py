@@ -64,7 +64,7 @@ def to_sympy(
 ) -> sympy.Expr:
     """The expression y_scale · N(x / x_scale) of one trained network (numpy parameters).
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> from jaxpapers.symbolic_regression._network import init_network
         >>> from jaxpapers.symbolic_regression._types import Config

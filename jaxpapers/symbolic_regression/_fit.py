@@ -194,7 +194,7 @@ def fit(
         ValueError: mismatched or non-finite inputs, too few rows for the network's candidate
             terms, or a missing ``dxdt``/``t`` for the chosen loss.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> x = jnp.linspace(-2.0, 2.0, 200)[:, None]
         >>> cfg = Config(depth=1, sums=1, products=2, restarts=2, steps=600, half_period=100)

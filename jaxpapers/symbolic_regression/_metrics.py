@@ -77,7 +77,7 @@ def _relative(found: float, true: float) -> float:
 def compare(found: Sequence[sympy.Expr], truth: Sequence[sympy.Expr]) -> Comparison:
     """Structure and constant errors of ``found`` against ``truth`` (one expression per equation).
 
-    Example:
+    Examples:
         >>> x0 = sympy.Symbol("x0", real=True)
         >>> compare([0.62 - 1.52 * x0 / (x0 + 0.29)], [0.6 - 1.5 * x0 / (x0 + 0.3)]).recovered
         (True,)

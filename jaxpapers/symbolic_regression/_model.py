@@ -48,7 +48,7 @@ class SymbolicModel(eqx.Module):
     def predict(self, x: Float[Array, "*batch n"]) -> Float[Array, "*batch n"]:
         """f(x) for a state (n,) or a batch (..., n); pure in the coefficients.
 
-        Example:
+        Examples:
             >>> import jax, sympy
             >>> x0, x1 = sympy.symbols("x0 x1", real=True)
             >>> model = from_expressions((x1, -2.0 * x0 + 0.5 * x0**3))

@@ -54,7 +54,7 @@ def signomial(
     exp(clip(Σ_r E_jr log max(|h_r|, ε), ≤ 50)) · cos(π Σ_r E_jr 𝟙[h_r < 0]): exact for integer
     exponents (sign (−1)^e), smooth in E, with finite gradients at h = 0.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> h = jnp.array([-2.0, 3.0])
         >>> p = signomial(h, jnp.array([[3.0, 0.0], [1.0, -1.0], [0.0, 0.5]]))
@@ -131,7 +131,7 @@ def num_candidate_terms(config: Config, n: int) -> int:
 def monomials(inputs: int, degree: int) -> np.ndarray:
     """Integer exponent vectors e ≠ 0 with Σ_r |e_r| ≤ ``degree`` (negative entries included).
 
-    Example:
+    Examples:
         >>> monomials(1, 2).ravel().tolist()
         [1, -1, 2, -2]
         >>> len(monomials(2, 2))
@@ -186,7 +186,7 @@ def init_network(
     ``"normal"``: every weight, exponents included, N(0, init_scale²) (the inherited
     SymANNTEx scheme uses std 5e-4).
 
-    Example:
+    Examples:
         >>> import jax
         >>> net = init_network(jax.random.key(0), 3, Config(depth=1))
         >>> net.layers[0].exponents.shape, net.readout.shape

@@ -23,7 +23,7 @@ __all__ = ["l_half", "operator_penalty", "poly_penalty", "smoothed_abs"]
 def smoothed_abs(w: Float[Array, ...], a: float) -> Float[Array, ...]:
     """|w|_a: |w| outside (−a, a), the quartic −w⁴/(8a³) + 3w²/(4a) + 3a/8 inside.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> smoothed_abs(jnp.array([0.0, 0.5, -2.0]), 1.0).tolist()
         [0.375, 0.5546875, 2.0]

@@ -56,7 +56,7 @@ class Selection(NamedTuple):
 def information_criterion(rss: float, rows: int, k: int, kind: str = "aicc") -> float:
     """AICc (small-sample corrected AIC) or BIC of a Gaussian model with k constants.
 
-    Example:
+    Examples:
         >>> round(information_criterion(2.0, 100, 3), 4)
         -384.9523
     """
@@ -147,7 +147,7 @@ def select_terms(
     (``config.validation_fraction``); supports come from the τ sweep on the training rows, and
     the one with the smallest criterion on the validation rows wins.
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> rng = np.random.default_rng(0)
         >>> phi = rng.uniform(-2, 2, (300, 5))

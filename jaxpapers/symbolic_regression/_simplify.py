@@ -208,7 +208,8 @@ def simplify(
         variables: the state symbols.
         x: the states at the M rows, (M, n).
         target: the responses to match, (Q,) (derivatives, or window slopes).
-        train, validation: boolean masks over the Q responses.
+        train: boolean masks over the Q responses.
+        validation: see ``train``.
         respond: maps values at the M rows to the Q responses.
         config: thresholds and criterion.
     """

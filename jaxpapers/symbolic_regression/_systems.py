@@ -38,10 +38,13 @@ class System(NamedTuple):
     Attributes:
         name: short name.
         rhs: the true f as SymPy expressions in x0, x1, … (one per state component).
-        low, high: initial conditions are uniform on the box [low, high] (per component).
+        low: initial conditions are uniform on the box [low, high] (per component).
+        high: see ``low``.
         num_trajectories: trajectories simulated from independent initial conditions.
-        dt, t_end: sampling step and length of each trajectory.
-        operators, depth: the network settings the reproduction uses for this system.
+        dt: sampling step and length of each trajectory.
+        t_end: see ``dt``.
+        operators: the network settings the reproduction uses for this system.
+        depth: see ``operators``.
         window: Savitzky–Golay window (samples) for derivative targets in the reproduction.
         fixed_initial: one fixed initial condition instead of random ones (Lorenz).
     """
@@ -186,7 +189,7 @@ def integrate(
 def simulate(key: PRNGKey, system: System, noise: float, dtype=jnp.float64) -> Trajectories:
     """Trajectories of ``system`` with relative noise ``noise`` (η, fraction of each std).
 
-    Example:
+    Examples:
         >>> import jax
         >>> with jax.enable_x64(True):
         ...     data = simulate(jax.random.key(0), SYSTEMS["logistic_growth"], 0.0)

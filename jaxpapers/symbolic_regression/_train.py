@@ -169,7 +169,7 @@ def train(key: jax.Array, problem: Problem, config: Config) -> tuple[TrainState,
     :func:`~jaxpapers.symbolic_regression.fit` runs the same step through
     :func:`jaxpapers._loop.run_chunked` (progress and NaN checks between chunks).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> x = jnp.linspace(0.5, 2.0, 40)[:, None]
         >>> problem = Problem(x, 2.0 * x[:, 0], jnp.ones(40), jnp.zeros(40), jnp.zeros(40))

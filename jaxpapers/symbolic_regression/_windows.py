@@ -45,7 +45,7 @@ def window_means(
 
     ``xp`` is the array module (``jax.numpy``, or ``numpy`` for host-side refits).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> t = jnp.linspace(0.0, 1.0, 11)
         >>> means = window_means(2.0 * t, t, 5)  # mean of 2t over [0, .5], [.1, .6], ...

@@ -96,7 +96,8 @@ def bootstrap(
 
     Args:
         key: typed PRNG key.
-        source, target: as in :func:`fit`.
+        source: as in :func:`fit`.
+        target: see ``source``.
         estimator: ``"dr"``, ``"ipw"``, ``"imp"`` or ``"naive"``.
         num_resamples: B ≥ 2.
         config: as in :func:`fit`; ``config.level`` sets the interval.
@@ -104,7 +105,7 @@ def bootstrap(
     Returns:
         :class:`BootstrapResult`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> import jaxpapers.transfer_regression as tr
         >>> source, target = tr.simulate(jax.random.key(0), "S1", 500, 500)

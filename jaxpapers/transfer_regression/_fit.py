@@ -173,7 +173,7 @@ def fit(
             (``converged`` False, e.g. non-overlapping supports) or the effective sample size
             is below ``Config.min_ess_fraction`` of n_S.
 
-    Example:
+    Examples:
         >>> import jax
         >>> import jaxpapers.transfer_regression as tr
         >>> source, target = tr.simulate(jax.random.key(0), "S1", 2000, 2000)

@@ -35,7 +35,7 @@ def fit_imputation(
     Returns:
         :class:`ImputationFit` with Γ, (1 + k, q), and Σ, (q, q).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> f = jax.random.normal(jax.random.key(0), (2000, 1))
         >>> z = 1.0 + 2.0 * f + 0.5 * jax.random.normal(jax.random.key(1), (2000, 1))

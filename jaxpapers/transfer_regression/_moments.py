@@ -123,15 +123,16 @@ def dr_moments(
         target: (y, x) of the target rows.
         source: (y, x, z) of the source rows.
         weights: ŵ of the source rows (mean 1); used by ``"dr"`` and ``"ipw"``.
-        imputed_target, imputed_source: (m₁, m₂) of each row, shapes (n, q) and (n, q, q);
+        imputed_target: (m₁, m₂) of each row, shapes (n, q) and (n, q, q);
             used by ``"dr"`` and ``"imp"``.
+        imputed_source: see ``imputed_target``.
         estimator: ``"dr"``, ``"ipw"`` (h̄ ≡ 0), ``"imp"`` (ŵ ≡ 0) or ``"naive"`` (ŵ ≡ 1,
             h̄ ≡ 0). Arguments an estimator does not use may be None.
 
     Returns:
         :class:`Moments` (M̂_xx, M̂_xy); β̂ = M̂_xx⁻¹ M̂_xy (:func:`solve_beta`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> y, x, z = jnp.array([1.0, 2.0, 4.0]), jnp.array([[0.0], [1.0], [2.0]]), \
 jnp.array([[1.0], [0.0], [1.0]])

@@ -112,14 +112,15 @@ def simulate(
     Args:
         key: typed PRNG key.
         scenario: ``"S1"``, ``"S2"``, ``"S3"`` or ``"S4"``.
-        n_source, n_target: sample sizes (static).
+        n_source: sample sizes (static).
+        n_target: see ``n_source``.
 
     Returns:
         ``source = (y, x, z)`` with shapes (n_S,), (n_S, 1), (n_S, 1) and
         ``target = (y, x)``. (All NaN in the vanishingly unlikely case that fewer than n
         of the 5(n_S + n_T) units fall in a sample.)
 
-    Example:
+    Examples:
         >>> import jax
         >>> source, target = simulate(jax.random.key(0), "S1", 300, 200)
         >>> [a.shape for a in source], [a.shape for a in target]
@@ -159,7 +160,7 @@ def true_beta(scenario: str) -> Truth:
     is the change from 60 nodes (below 1e-5, a bound on the 120-node error). Returned as
     float64 numpy arrays.
 
-    Example:
+    Examples:
         >>> truth = true_beta("S1")
         >>> truth.beta.round(3).tolist(), bool(truth.error.max() < 1e-5)
         ([1.377, 0.962, 0.898], True)

@@ -101,7 +101,8 @@ def study(
     Args:
         key: typed PRNG key.
         scenario: ``"S1"``–``"S4"``.
-        n_source, n_target: sample sizes.
+        n_source: sample sizes.
+        n_target: see ``n_source``.
         num_replications: R ≥ 2.
         num_resamples: bootstrap replicates per replication (0: no bootstrap).
         config: as in :func:`fit`.
@@ -111,7 +112,7 @@ def study(
     Returns:
         :class:`StudyResult` (estimator rows in the order naive, ipw, imp, dr).
 
-    Example:
+    Examples:
         >>> import jax
         >>> import jaxpapers.transfer_regression as tr
         >>> res = tr.study(jax.random.key(0), "S3", 500, 500, num_replications=16)

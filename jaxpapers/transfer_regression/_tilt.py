@@ -53,10 +53,14 @@ class Tilt(NamedTuple):
 
     Attributes:
         theta: θ̃ on φ̃ = (1, (f − center)/scale), (1 + k,).
-        phi_source, phi_target: φ̃ of the source and target rows.
-        center, scale: the standardisation of f.
+        phi_source: φ̃ of the source and target rows.
+        phi_target: see ``phi_source``.
+        center: the standardisation of f.
+        scale: see ``center``.
         weights: ŵ = exp(φ̃θ̃) / mean_S exp(φ̃θ̃).
-        converged, num_steps, max_gradient: see :class:`DensityRatioFit`.
+        converged: see :class:`DensityRatioFit`.
+        num_steps: see ``converged``.
+        max_gradient: see ``converged``.
     """
 
     theta: Float[Array, " k1"]
@@ -216,7 +220,7 @@ def fit_density_ratio(
         :class:`DensityRatioFit`; ``converged`` is False when no tilt balances the
         features (for instance non-overlapping supports).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> ks, kt = jax.random.split(jax.random.key(0))
         >>> fs = jax.random.normal(ks, (500, 1))

@@ -137,7 +137,8 @@ class Result(NamedTuple):
     Attributes:
         beta: β̂, (d,), ordered (intercept, x columns, z columns).
         se: standard errors from the influence-function sandwich (``Config.variance``).
-        ci_low, ci_high: Wald interval β̂ ∓ z_{(1+level)/2} · se.
+        ci_low: Wald interval β̂ ∓ z_{(1+level)/2} · se.
+        ci_high: see ``ci_low``.
         ess: effective sample size of the density-ratio weights (Σŵ)²/Σŵ².
         weights: ŵ of the source rows (mean 1). Used by ``"ipw"`` and ``"dr"``; fitted and
             reported as a diagnostic of the shift by ``"naive"`` and ``"imp"`` too.
@@ -162,7 +163,8 @@ class BootstrapResult(NamedTuple):
     Attributes:
         estimate: β̂ on the data.
         se: standard deviation of the converged replicates.
-        ci_low, ci_high: percentile interval of the converged replicates at ``Config.level``.
+        ci_low: percentile interval of the converged replicates at ``Config.level``.
+        ci_high: see ``ci_low``.
         replicates: (B, d) replicate estimates; NaN where a replicate did not converge.
         converged: (B,) which replicates converged.
     """
@@ -185,16 +187,19 @@ class StudyResult(NamedTuple):
         covered: (R, 4, d) whether the Wald interval covered β*.
         converged: (R, 4) whether the fit was usable (NaN-free, tilt converged).
         ess: (R,) effective sample size of the weights.
-        bias, bias_se: (4, d) mean of β̂ − β* over converged replications, and its Monte
+        bias: (4, d) mean of β̂ − β* over converged replications, and its Monte
             Carlo standard error.
+        bias_se: see ``bias``.
         sd: (4, d) empirical standard deviation of β̂.
         rmse: (4, d) root mean squared error.
-        coverage, coverage_se: (4, d) Wald-interval coverage and its binomial standard error.
+        coverage: (4, d) Wald-interval coverage and its binomial standard error.
+        coverage_se: see ``coverage``.
         mean_se: (4, d) mean of the sandwich standard errors.
         bootstrap_se: (R, 4, d) two-sample bootstrap standard errors (None unless the study
             ran with ``num_resamples > 0``).
-        bootstrap_coverage, bootstrap_coverage_se: (4, d) coverage of the Wald intervals
+        bootstrap_coverage: (4, d) coverage of the Wald intervals
             β̂ ∓ z · bootstrap_se, and its binomial standard error (or None).
+        bootstrap_coverage_se: see ``bootstrap_coverage``.
     """
 
     truth: Float[Array, " d"]

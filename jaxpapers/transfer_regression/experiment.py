@@ -58,8 +58,9 @@ class Scale:
         replications: R per scenario (spec A3: 200, A5: 300).
         rootn_n: the larger sample size of the root-n check (spec A6: 8000).
         rootn_replications: R at ``rootn_n``.
-        bootstrap_replications, bootstrap_resamples: R and B of the bootstrap coverage check
+        bootstrap_replications: R and B of the bootstrap coverage check
             (spec A5: 200 × 200).
+        bootstrap_resamples: see ``bootstrap_replications``.
         truth_units: population units of the Monte Carlo check of β* (spec §8.2: 4·10⁶).
         batch_size: replications evaluated at once per device.
     """

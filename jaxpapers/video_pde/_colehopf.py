@@ -90,7 +90,7 @@ def kappa_scan(
     ρ at the grid's minimum and its two neighbours (so the estimate is not tied to the grid
     spacing), D̂ = D(κ̂) by linear interpolation, â = κ̂ D̂. (Our extension, spec B15.)
 
-    Example:
+    Examples:
         >>> import jaxpapers.video_pde as vp
         >>> video = vp.synthetic_plume(jax.random.key(0), noise_sigma=0.0, size=64,
         ...                            num_frames=31)

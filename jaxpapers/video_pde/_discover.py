@@ -146,7 +146,7 @@ def estimate(
     the diagnostics: ``jit`` it, ``vmap`` it over keys or over videos of the same shape.
     :func:`discover` adds the host-side checks of the input and the S4 diagnostics.
 
-    Example:
+    Examples:
         >>> from jaxpapers.video_pde import synthetic_plume
         >>> video = synthetic_plume(jax.random.key(0), noise_sigma=2.0, size=64, num_frames=31)
         >>> config = Config(half_width_x=7, half_width_t=4, bootstrap_replicates=20)
@@ -227,8 +227,9 @@ def discover(
             to luminance), dark dye on a light background. With
             ``config.background_frames = N`` the first N frames are dye-free pre-injection
             frames: their per-pixel median is the background and they are not analysed.
-        dx, dt: pixel size and frame interval (physical units, or 1.0 for pixel/frame units);
+        dx: pixel size and frame interval (physical units, or 1.0 for pixel/frame units);
             Python, numpy or JAX scalars.
+        dt: see ``dx``.
         key: typed PRNG key for the centres, redraws and bootstrap. Omitted: a key derived from
             the video's bytes (crc32), so the result is a deterministic function of the input;
             pass keys to study the randomness (different keys, independent draws).
@@ -246,7 +247,7 @@ def discover(
             dye, pre-injection frames that hold dye, or a first analysis frame without dye
             (a video that starts with pre-injection frames: set ``background_frames``).
 
-    Example:
+    Examples:
         >>> from jaxpapers.video_pde import synthetic_plume
         >>> video = synthetic_plume(jax.random.key(0), noise_sigma=2.0)
         >>> found = discover(video.frames, dx=video.dx, dt=video.dt, key=jax.random.key(1),

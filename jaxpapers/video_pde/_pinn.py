@@ -164,11 +164,14 @@ def refine_pinn(
         key: initialises the network and draws the minibatches and collocation points.
         u: normalised frames ``[time, y, x]`` (subsample large videos: 24² × 31 takes seconds).
         velocity: the drift v(t) at the frames, ``[time, 2]``.
-        dx, dt: pixel size and frame interval of ``u``.
-        a0, D0: the starting coefficients (the S3 estimate).
+        dx: pixel size and frame interval of ``u``.
+        dt: see ``dx``.
+        a0: the starting coefficients (the S3 estimate).
+        D0: see ``a0``.
         fit_steps: Adam steps fitting the network to the data alone.
         joint_steps: Adam steps of the joint (network, a, D) phase.
-        width, depth: the tanh MLP.
+        width: the tanh MLP.
+        depth: see ``width``.
         batch: data pixels and collocation points per step.
         learning_rate: the network's peak learning rate (cosine decay to 10 %); the joint phase
             uses 0.3× it, so the fitted field moves slowly while (a, D) settle.
@@ -189,7 +192,7 @@ def refine_pinn(
     Raises:
         ValueError: fewer than 2 joint steps, or a non-positive start.
 
-    Example:
+    Examples:
         >>> import jaxpapers.video_pde as vp
         >>> video = vp.synthetic_plume(jax.random.key(0), noise_sigma=0.0, size=32,
         ...                            num_frames=11)

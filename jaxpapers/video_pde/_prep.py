@@ -95,7 +95,7 @@ def reference_level(
     σ = 2 and 0.46 % at σ = 5 grey levels (20 seeds), against 0.63 % and a +2 % bias for the
     99.99th percentile. ``"percentile"``: the spec's robust maximum (standard error 0).
 
-    Example:
+    Examples:
         >>> y, x = jnp.mgrid[0:40, 0:40].astype(jnp.float32)
         >>> peak = 180.0 - 0.5 * ((x - 20.3) ** 2 + (y - 19.6) ** 2)
         >>> round(float(reference_level(peak).value), 3)
@@ -135,11 +135,11 @@ def normalise_frames(
         reference_radius: half-side of the peak-fit window.
 
     Raises:
-        RuntimeError (under ``jit``, through ``equinox.error_if``) or ValueError (eagerly):
-        the reference frame holds no dye (its peak darkening is below 10 noise sd), e.g. a
-        pre-injection frame: use those frames as ``background`` and drop them.
+        ValueError: the reference frame holds no dye (its peak darkening is below 10 noise
+            sd), e.g. a pre-injection frame: use those frames as ``background`` and drop them
+            (under ``jit`` the same check raises a RuntimeError through ``equinox.error_if``).
 
-    Example:
+    Examples:
         >>> frames = jnp.full((3, 32, 32), 230, jnp.uint8).at[:, 10:20, 12:22].set(50)
         >>> u = normalise_frames(frames, reference="percentile", reference_percentile=100.0)
         >>> float(u.min()), float(u.max())

@@ -124,7 +124,7 @@ def synthetic_plume(
     rendering with Gaussian pixel noise of ``noise_sigma`` grey levels. ``pre_injection`` dye-free
     frames (u = 0, times −n·Δt … −Δt) come first when asked for (spec §3.2: for the background).
 
-    Example:
+    Examples:
         >>> video = synthetic_plume(jax.random.key(0), size=64, num_frames=21)
         >>> video.frames.shape, str(video.frames.dtype)
         ((21, 64, 64), 'uint8')

@@ -81,7 +81,8 @@ class Config:
         reference_percentile: the ``"percentile"`` reference.
         clip: clip the normalised field to [0, 1].
         mask_threshold: τ of the centroid mask {u > τ}.
-        drift_window, drift_order: Savitzky–Golay derivative of the centroid track.
+        drift_window: Savitzky–Golay derivative of the centroid track.
+        drift_order: see ``drift_window``.
         block_length: ℓ of the chronological block bootstrap (frames).
         bootstrap_replicates: B.
         random_centre_draws: R redraws of the centres for the stability diagnostic.
@@ -156,11 +157,14 @@ class PlumeVideo(NamedTuple):
         field: the analytic u(x, y, t) on the pixel grid, ``[time, y, x]`` (0 in the
             pre-injection frames).
         times: frame times (the pre-injection frames have negative times).
-        x, y: pixel-centre coordinates (y grows with the row index).
-        dx, dt: pixel size and frame interval.
+        x: pixel-centre coordinates (y grows with the row index).
+        y: see ``x``.
+        dx: pixel size and frame interval.
+        dt: see ``dx``.
         drift: v(t) at the frame times, ``[time, 2]`` as (v_x, v_y).
         centre: the plume centre X(t), ``[time, 2]``.
-        a, D: the planted coefficients of |∇u|² and Δu.
+        a: the planted coefficients of |∇u|² and Δu.
+        D: see ``a``.
     """
 
     frames: Int[Array, "T H W"]
@@ -207,10 +211,13 @@ class Estimate(NamedTuple):
     Attributes:
         coefficients: ξ in library order (0 off the support).
         standard_error: bootstrap standard errors.
-        low, high: percentile interval at ``Config.level``.
+        low: percentile interval at ``Config.level``.
+        high: see ``low``.
         support: selected terms.
-        converged, num_steps: STLSQ's.
-        reference, reference_se: d_ref and its standard error (grey levels).
+        converged: STLSQ's.
+        num_steps: see ``converged``.
+        reference: d_ref and its standard error (grey levels).
+        reference_se: see ``reference``.
     """
 
     coefficients: Float[Array, " J"]
@@ -262,7 +269,8 @@ class KappaScan(NamedTuple):
         D_of_kappa: D fitted at each κ.
         residual: relative weak residual ρ(κ).
         kappa: κ̂, the vertex of the parabola through ρ at the grid minimum and its neighbours.
-        a, D: â = κ̂ D̂ and D̂ = D(κ̂) (linear interpolation of D(κ)).
+        a: â = κ̂ D̂ and D̂ = D(κ̂) (linear interpolation of D(κ)).
+        D: see ``a``.
     """
 
     kappas: Float[Array, " K"]
@@ -277,7 +285,8 @@ class Calibration(NamedTuple):
     """Result of :func:`calibrate_rollout`.
 
     Attributes:
-        a, D: calibrated coefficients (a = 0 for the advection–diffusion baseline).
+        a: calibrated coefficients (a = 0 for the advection–diffusion baseline).
+        D: see ``a``.
         loss: the multiple-shooting objective at the optimum.
         losses: objective after each optimiser step (NaN after the last step taken).
         converged: the gradient norm in (ln a, ln D) fell below the tolerance.
@@ -296,7 +305,8 @@ class PinnResult(NamedTuple):
     """Result of :func:`refine_pinn`.
 
     Attributes:
-        a, D: refined coefficients (iterates averaged over the last fifth of the joint phase).
+        a: refined coefficients (iterates averaged over the last fifth of the joint phase).
+        D: see ``a``.
         data_loss_start: mean squared data misfit over every training pixel when the joint
             phase starts (the network fitted to the data alone).
         data_loss_end: the same at the end.

@@ -101,7 +101,7 @@ def gradient_squared(
     split +1.9 %, +3.8 %; richardson +0.10 %, +0.44 %; richardson2 +0.02 %, +0.08 %; the
     weak-form quadrature itself, with the analytic |∇u|², is exact to 2e-5.
 
-    Example:
+    Examples:
         >>> x = jnp.arange(40.0)[None, None, :] * jnp.ones((1, 40, 1))
         >>> exact = (0.3 * jnp.cos(0.3 * x)) ** 2
         >>> [float(jnp.max(jnp.abs(gradient_squared(jnp.sin(0.3 * x), 1.0, e) - exact)[..., 4:-4]))

@@ -49,15 +49,22 @@ class Scale:
     """Sizes of the reproduction (the method's settings are :class:`~.Config`).
 
     Attributes:
-        size, num_frames: video resolution and length (spec §3.1: 128 × 61; large: 256 × 121).
+        size: video resolution and length (spec §3.1: 128 × 61; large: 256 × 121).
+        num_frames: see ``size``.
         noise_sigma: pixel noise in grey levels.
-        half_width_x, half_width_t: test-function half-widths (scale with the resolution).
+        half_width_x: test-function half-widths (scale with the resolution).
+        half_width_t: see ``half_width_x``.
         block_length: bootstrap block length in frames.
-        bootstrap_replicates, random_centre_draws: S7 and S4.3 sizes.
+        bootstrap_replicates: S7 and S4.3 sizes.
+        random_centre_draws: see ``bootstrap_replicates``.
         kappa_points: grid size of the κ-scan over [8, 20].
         calibration_steps: maximum L-BFGS steps of the rollout recalibration.
-        pinn_fit_steps, pinn_joint_steps, pinn_width, pinn_depth, pinn_batch: the S5 network
+        pinn_fit_steps: the S5 network
             and its training; pinn_stride: spatial subsampling of the frames given to it.
+        pinn_joint_steps: see ``pinn_fit_steps``.
+        pinn_width: see ``pinn_fit_steps``.
+        pinn_depth: see ``pinn_fit_steps``.
+        pinn_batch: see ``pinn_fit_steps``.
         coverage_videos: independent videos over which interval coverage is measured.
     """
 
