@@ -22,6 +22,14 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 NUM_DEVICES = 8
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _free_compiled_programs():
+    """Drop each module's compiled programs when it ends: a worker runs many modules, and the
+    executables it would otherwise keep grow to several GB."""
+    yield
+    jax.clear_caches()
+
+
 @pytest.fixture
 def key(request):
     """A fresh key per test, derived from the test's name so that tests stay independent."""

@@ -131,9 +131,12 @@ def test_b15_kappa_scan(noisy):
     assert abs(float(scan.a) / A - 1) <= 0.03 and abs(float(scan.D) / D - 1) <= 0.07
 
 
-def test_b14_plume_block_intervals_are_wider_than_iid(noisy):
-    # A regression check on ONE video (key 0): the ratio varies from ≈ 0.95 to 1.46 over the
-    # reproduction's seeds, so the property itself is not established (README, block_vs_iid).
+def test_b14_plume_block_and_iid_bootstraps_resample_different_units(noisy):
+    # Whether block intervals are wider than iid ones on the plume is NOT established: the
+    # width ratio is 0.67 on this video (key 0) and spreads around 1 over the reproduction's
+    # seeds (README, block_vs_iid). What holds on any video: both intervals cover the point
+    # fit, and resampling whole time blocks is not resampling rows (a block bootstrap that
+    # ignored `time_index` would draw the iid law and give a ratio near 1 for both columns).
     found = vp.discover(
         noisy.frames,
         dx=noisy.dx,
@@ -163,8 +166,11 @@ def test_b14_plume_block_intervals_are_wider_than_iid(noisy):
         return block, stats.iid_bootstrap(jax.random.key(8), fit, data, num_replicates=500)
 
     block, iid = both(data, jnp.asarray(system.time_index))
+    point = fit(data, jnp.ones(data[1].shape[0]))
+    for interval in (block, iid):
+        assert bool(jnp.all((interval.low <= point) & (point <= interval.high))), interval
     ratio = (block.high - block.low) / (iid.high - iid.low)
-    assert float(ratio[0]) >= 1.3, ratio
+    assert bool(jnp.all(jnp.abs(ratio - 1.0) > 0.1)), ratio
 
 
 @pytest.mark.slow  # ~1 min; the quick reproduction's `pinn` claim checks the same by default
