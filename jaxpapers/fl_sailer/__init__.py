@@ -21,16 +21,13 @@ module README and the spec).
 
 >>> import jax
 >>> import jaxpapers.fl_sailer as fs
->>> data = fs.make_scatac(jax.random.key(0), 300, 400)
+>>> data = jax.jit(fs.make_scatac, static_argnums=(1, 2))(jax.random.key(0), 150, 200)
 >>> clients = [data.x[data.batch == b] for b in range(3)]
 >>> keep = fs.filter_peaks(fs.global_peak_stats(clients))
 >>> clients = [x[:, keep] for x in clients]
 >>> stats = fs.global_peak_stats(clients)
->>> scores = fs.client_average(
-...     jax.numpy.stack([fs.randomized_leverage(jax.random.key(b), fs.tfidf(x, stats), 5)
-...                      for b, x in enumerate(clients)]),
-...     jax.numpy.array([x.shape[0] for x in clients], jax.numpy.float32))
->>> fs.top_fraction(scores, 0.2).shape == (-(-len(keep) // 5),)
+>>> pooled = fs.federated_leverage(jax.random.key(1), [fs.tfidf(x, stats) for x in clients], 5)
+>>> fs.top_fraction(pooled, 0.2).shape == (-(-len(keep) // 5),)
 True
 """
 

@@ -259,6 +259,14 @@ def communication_bytes(model, num_clients: int, rounds: int = 1) -> int:
     """Bytes exchanged by FedAvg: each client downloads and uploads every parameter per round
     (float32: 4 bytes each); the moment term adds 2d floats per client and round.
 
+    Args:
+        model: the :class:`InvariantVAE` that is exchanged.
+        num_clients: M.
+        rounds: R.
+
+    Returns:
+        bytes over all clients and rounds.
+
     Examples:
         >>> from flax import nnx
         >>> from jaxpapers.fl_sailer import InvariantVAE

@@ -55,6 +55,14 @@ def pairwise_gaussian_kl_mean(
     The mini-batch estimate of E_{x,x'} KL(q(z|x) ‖ q(z|x')) ≥ I(z; x) (spec §2.4). Padded rows
     (mask False) get weight zero in both positions.
 
+    Args:
+        mu: posterior means, B × d.
+        logvar: posterior log-variances, B × d.
+        mask: True for real rows (None: all rows).
+
+    Returns:
+        Î, a scalar.
+
     Examples:
         >>> import jax.numpy as jnp
         >>> pairwise_gaussian_kl_mean(jnp.zeros((3, 2)), jnp.zeros((3, 2)))
@@ -72,6 +80,14 @@ def posterior_moments(
     mu: Float[Array, "b d"], logvar: Float[Array, "b d"], mask: Bool[Array, " b"]
 ) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
     """Moments of the aggregated posterior over masked rows: m = mean μ, v = Var μ + mean σ².
+
+    Args:
+        mu: posterior means, B × d.
+        logvar: posterior log-variances, B × d.
+        mask: True for real rows.
+
+    Returns:
+        (m, v), each of size d.
 
     Examples:
         >>> import jax.numpy as jnp
@@ -93,6 +109,16 @@ def moment_kl(
 ) -> Float[Array, ""]:
     """mean over peers b (peer_mask) of KL(N(m̂, v̂) ‖ N(m_b, v_b)) summed over dimensions.
 
+    Args:
+        mean: m̂, this mini-batch's aggregated-posterior mean.
+        var: v̂, its variance.
+        peer_mean: m_b of every client.
+        peer_var: v_b of every client.
+        peer_mask: which clients count as peers (not this one, not padding).
+
+    Returns:
+        the moment penalty (scalar).
+
     Examples:
         >>> import jax.numpy as jnp
         >>> moment_kl(jnp.zeros(2), jnp.ones(2), jnp.zeros((1, 2)), jnp.ones((1, 2)),
@@ -108,6 +134,15 @@ def moment_kl(
 
 def kl_weight(epoch: Array, schedule: str, warmup: int, cycle: int) -> Array:
     """β for a (global) epoch: 0 during warm-up, then 1 (constant) or min(1, 2 (e mod T)/T).
+
+    Args:
+        epoch: the global epoch index e.
+        schedule: ``"cyclic"`` or ``"constant"``.
+        warmup: warm-up epochs (β = 0).
+        cycle: T, the cycle length in epochs.
+
+    Returns:
+        β (float32 scalar).
 
     Examples:
         >>> import jax.numpy as jnp

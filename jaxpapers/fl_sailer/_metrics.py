@@ -41,6 +41,13 @@ def _contingency(a: ArrayLike, b: ArrayLike) -> np.ndarray:
 def adjusted_rand_index(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
     """Hubert–Arabie adjusted Rand index (1 = same partition, ≈ 0 = chance).
 
+    Args:
+        labels_true: reference labels.
+        labels_pred: predicted labels (any integer or string codes).
+
+    Returns:
+        the ARI.
+
     Examples:
         >>> adjusted_rand_index([0, 0, 1, 1], [1, 1, 0, 0])
         1.0
@@ -61,6 +68,13 @@ def adjusted_rand_index(labels_true: ArrayLike, labels_pred: ArrayLike) -> float
 
 def normalized_mutual_info(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
     """Mutual information over the arithmetic mean of the two entropies (sklearn's default).
+
+    Args:
+        labels_true: reference labels.
+        labels_pred: predicted labels.
+
+    Returns:
+        the NMI in [0, 1].
 
     Examples:
         >>> normalized_mutual_info([0, 0, 1, 1], [1, 1, 0, 0])
@@ -86,6 +100,15 @@ def ilisi(
     embedding: Float[Array, "n d"], batch: Int[Array, " n"], num_batches: int, k: int = 30
 ) -> Float[Array, ""]:
     """Mean over cells of 1 / Σ_b p_ib², p_ib the share of batch b among the k nearest cells.
+
+    Args:
+        embedding: cells × d.
+        batch: batch index of each cell.
+        num_batches: the number of batches (iLISI's maximum).
+        k: neighbours, the cell itself included.
+
+    Returns:
+        iLISI in [1, num_batches].
 
     Examples:
         >>> import jax.numpy as jnp
@@ -123,6 +146,14 @@ def batch_asw(embedding: ArrayLike, batch: ArrayLike, cell_type: ArrayLike) -> f
     """scib's batch silhouette: mean over cell types of mean_i (1 − |s_i|) within that type.
 
     Types present in fewer than two batches are skipped.
+
+    Args:
+        embedding: cells × d.
+        batch: batch of each cell.
+        cell_type: cell type of each cell.
+
+    Returns:
+        the batch ASW in [0, 1] (NaN if no type spans two batches).
 
     Examples:
         >>> x = [[0.0], [0.1], [5.0], [5.1]]  # each batch in both clusters: well mixed
@@ -179,6 +210,13 @@ def kmeans(
     key: PRNGKey, x: Float[Array, "n d"], k: int, *, restarts: int = 10, max_steps: int = 100
 ) -> tuple[Int[Array, " n"], Array, Array]:
     """Best (least inertia) of ``restarts`` k-means++ + Lloyd runs.
+
+    Args:
+        key: seeds the restarts.
+        x: points, n × d.
+        k: number of clusters.
+        restarts: independent k-means++ starts (``vmap``-ped).
+        max_steps: Lloyd iterations at most per start.
 
     Returns:
         (labels, converged, num_steps) of the best run.

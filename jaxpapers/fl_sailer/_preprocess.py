@@ -132,6 +132,14 @@ def filter_peaks(
 
     Spec §2.1.2 (proposed). Host-side: the number kept fixes the model's input size.
 
+    Args:
+        stats: the global :class:`PeakStats`.
+        min_count: the absolute floor on f_j.
+        min_fraction: the floor on f_j as a fraction of n.
+
+    Returns:
+        the kept peak indices (numpy).
+
     Examples:
         >>> import jax.numpy as jnp
         >>> stats = global_peak_stats([jnp.eye(4, dtype=jnp.uint8).at[:, 0].set(1)])
@@ -143,19 +151,18 @@ def filter_peaks(
     return np.flatnonzero(counts >= threshold)
 
 
-def tfidf(
-    x: ArrayLike, stats: PeakStats, *, allow_empty_peaks: bool = False
-) -> Float[Array, "n p"]:
+def tfidf(x: ArrayLike, stats: PeakStats, *, allow_empty: bool = False) -> Float[Array, "n p"]:
     """LSI-style TF-IDF with global IDF (spec §2.1.3).
 
     tf_ij = x_ij / ℓ_i,  idf_j = log(1 + n / f_j),  A_ij = log(1 + 10⁴ tf_ij) · idf_j.
 
     Args:
-        x: one client's (or the pooled) binary cells × peaks matrix, without empty cells.
+        x: one client's (or the pooled) binary cells × peaks matrix.
         stats: the statistics (f_j, n) of the IDF: the global ones (spec §2.1.3), or a client's
             own (``global_peak_stats([x])``) for local-then-average leverage (L1).
-        allow_empty_peaks: accept peaks with f_j = 0 (their column is 0); set it for a
-            client's own statistics, where another institution's peaks are absent.
+        allow_empty: accept empty peaks (f_j = 0) and empty cells (ℓ_i = 0), whose columns
+            and rows are 0: a client's own statistics lack other institutions' peaks, and a
+            subset of peaks can leave a cell empty. By default both are errors.
 
     Returns:
         A, float32 cells × peaks.
@@ -166,9 +173,9 @@ def tfidf(
         >>> tfidf(x, global_peak_stats([x])).shape
         (2, 2)
     """
-    check_binary("x", x)
+    check_binary("x", x, allow_empty=allow_empty)
     counts = _validate.as_concrete("stats.peak_count", stats.peak_count)
-    if counts is not None and not allow_empty_peaks and (counts <= 0).any():
+    if counts is not None and not allow_empty and (counts <= 0).any():
         raise ValueError(
             "stats.peak_count must be > 0 for every peak (drop empty peaks with filter_peaks), "
             f"got {int((counts <= 0).sum())} empty peak(s), first at index "
@@ -182,6 +189,13 @@ def tfidf(
 
 def lsi(a: Float[Array, "n p"], dim: int) -> Float[Array, "n d"]:
     """Latent semantic indexing: the top-``dim`` scores U_d Σ_d of the column-centred A.
+
+    Args:
+        a: cells × peaks (e.g. :func:`tfidf`).
+        dim: d, with 1 ≤ d < min(n, p).
+
+    Returns:
+        the cells × d embedding.
 
     Examples:
         >>> import jax, jax.numpy as jnp
@@ -200,6 +214,13 @@ def lsi(a: Float[Array, "n p"], dim: int) -> Float[Array, "n d"]:
 def depth_covariate(x: ArrayLike, stats: PeakStats) -> Float[Array, " n"]:
     """ℓ̃_i = (log(1 + ℓ_i) − m̄) / s̄ with the global mean and sd (spec §2.1.4, pitfall P10).
 
+    Args:
+        x: binary cells × peaks of one client (or pooled).
+        stats: the global statistics (their log-depth mean and sd).
+
+    Returns:
+        ℓ̃, one value per cell.
+
     Examples:
         >>> import jax.numpy as jnp
         >>> x = jnp.array([[1, 0], [1, 1]], jnp.uint8)
@@ -215,6 +236,14 @@ def covariates(
     depth: Float[Array, " n"], batch: Int[Array, " n"], num_batches: int
 ) -> Float[Array, "n q"]:
     """The decoder covariates c_i = [ℓ̃_i, onehot(s_i)] (spec §1).
+
+    Args:
+        depth: ℓ̃ from :func:`depth_covariate`.
+        batch: batch / institution index of each cell.
+        num_batches: the number of batches.
+
+    Returns:
+        cells × (1 + num_batches).
 
     Examples:
         >>> import jax.numpy as jnp

@@ -86,13 +86,29 @@ def secure_sum(
 
 
 def unmask_sum(total: Array, dtype, frac_bits: int = 24) -> Array:
-    """The real-valued sum from the uint32 sum of masked shares."""
+    """The real-valued sum from the uint32 sum of masked shares (two's complement fixed point).
+
+    Args:
+        total: Σ_m shares mod 2³² (uint32).
+        dtype: the float dtype of the result.
+        frac_bits: the fixed-point fraction bits the shares used.
+
+    Returns:
+        the sum as ``dtype``.
+    """
     signed = jax.lax.bitcast_convert_type(total, jnp.int32)
     return signed.astype(dtype) / jnp.asarray(2.0**frac_bits, dtype)
 
 
 def clip_update(update: PyTree, clip: float) -> tuple[PyTree, Float[Array, ""]]:
     """Scale ``update`` to L2 norm at most ``clip``: u · min(1, C/‖u‖); also returns ‖u‖.
+
+    Args:
+        update: a pytree (one client's update).
+        clip: C > 0.
+
+    Returns:
+        (clipped update, its norm before clipping).
 
     Examples:
         >>> import jax.numpy as jnp
@@ -108,6 +124,14 @@ def clip_update(update: PyTree, clip: float) -> tuple[PyTree, Float[Array, ""]]:
 
 def gaussian_noise(key: PRNGKey, like: PyTree, std: float | Array) -> PyTree:
     """Independent N(0, std²) noise with the structure, shapes and dtypes of ``like``.
+
+    Args:
+        key: draws the noise.
+        like: the pytree whose structure the noise copies.
+        std: the standard deviation.
+
+    Returns:
+        the noise pytree.
 
     Examples:
         >>> import jax, jax.numpy as jnp

@@ -77,7 +77,8 @@ def make_scatac(
 
     Examples:
         >>> import jax
-        >>> data = make_scatac(jax.random.key(0), 60, 100)
+        >>> generate = jax.jit(make_scatac, static_argnums=(1, 2))  # jit at the edge
+        >>> data = generate(jax.random.key(0), 60, 100)
         >>> data.x.shape, data.x.dtype
         ((60, 100), dtype('uint8'))
     """

@@ -40,7 +40,7 @@ def prepared(seed: int, n_cells: int, n_peaks: int, regime: str = "B") -> Prepar
     tfidf = np.asarray(fs.tfidf(x, stats))
     return Prepared(
         x, batch, np.asarray(data.cell_type), np.asarray(data.peak_class)[keep], clients, stats,
-        tfidf, [np.asarray(fs.tfidf(c, fs.global_peak_stats([c]), allow_empty_peaks=True))
+        tfidf, [np.asarray(fs.tfidf(c, fs.global_peak_stats([c]), allow_empty=True))
                 for c in clients],
     )  # fmt: skip
 

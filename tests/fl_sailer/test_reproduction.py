@@ -6,6 +6,7 @@ from tests.helpers import check_reproduction, reproduce
 
 # spec B2, A8, C5, C4, D4, D5, D7 at the quick scale, and the paper's 80 %-reduction claim
 MUST_PASS = [
+    "lsi_top_ari",
     "lsi_selection_vs_uniform",
     "batch_peaks_l1_vs_pooled",
     "selection_keeps_clustering",
