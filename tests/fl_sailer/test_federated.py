@@ -1,6 +1,7 @@
 """Spec §4 D1–D3, D6–D8: FedAvg, aggregation, secure sum, communication, DP."""
 
 import numpy as np
+import pytest
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +25,7 @@ def _model(c=12, q=4):
 
 
 CONFIG = fs.Config.prototype(batch_size=8, local_epochs=2, rounds=2)
+_local = jax.jit(fs.local_update, static_argnames=("config", "epochs"))
 
 
 def test_d1_one_client_equals_sequential_local_training():
@@ -34,8 +36,9 @@ def test_d1_one_client_equals_sequential_local_training():
     model = _model()
     for r in range(CONFIG.rounds):  # fresh Adam each round (spec D1 correction)
         rkey = jax.random.fold_in(jax.random.fold_in(key, r), 0)
-        model, _, _ = fs.local_update(rkey, model, xs[0], covs[0], jnp.ones(20, bool), CONFIG,
-                                      CONFIG.local_epochs, r * CONFIG.local_epochs)  # fmt: skip
+        first = r * CONFIG.local_epochs
+        model, _, _ = _local(rkey, model, xs[0], covs[0], jnp.ones(20, bool), config=CONFIG,
+                             epochs=CONFIG.local_epochs, first_epoch=first)  # fmt: skip
     assert tree_allclose(nnx.state(fed.model), nnx.state(model), rtol=1e-6, atol=1e-7)
 
 
@@ -86,8 +89,8 @@ def test_d3_round_equals_looped_clients():
     total = jax.tree.map(jnp.zeros_like, start)
     for m in range(3):
         ckey = jax.random.fold_in(jax.random.fold_in(key, 0), m)
-        trained, _, _ = fs.local_update(ckey, _model(), data.x[m], data.covariates[m],
-                                        data.mask[m], config, 1)  # fmt: skip
+        trained, _, _ = _local(ckey, _model(), data.x[m], data.covariates[m], data.mask[m],
+                               config=config, epochs=1)  # fmt: skip
         w = float(data.mask[m].sum()) / float(data.mask.sum())
         total = jax.tree.map(lambda t, a, b, w=w: t + w * (a - b), total, nnx.state(trained), start)
     expected = jax.tree.map(jnp.add, start, total)
@@ -102,6 +105,7 @@ def test_padded_client_changes_nothing():
     assert tree_allclose(nnx.state(plain.model), nnx.state(padded.model), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow  # test_d2_aggregation_properties checks the secure sum inside FedAvg fast
 def test_secure_aggregation_and_loose_dp_match_plain():
     xs, covs = _clients()
     data = fs.stack_clients(xs, covs)

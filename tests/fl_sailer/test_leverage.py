@@ -72,6 +72,7 @@ def test_a3_randomized_vs_exact(regime_b):
     assert _overlap(crude, exact, c) < 0.8  # q = 0 is biased: the check can fail
 
 
+@pytest.mark.slow  # float64 SVDs of 900 × 1800; test_a3_randomized_vs_exact is the fast check
 def test_a3_randomized_as_good_as_sklearn(regime_b, enable_x64):
     """At the same (k, o, q), our scores are as close to the exact ones as those from
     scikit-learn's randomized_svd (a different normalisation between power steps)."""
@@ -81,6 +82,7 @@ def test_a3_randomized_as_good_as_sklearn(regime_b, enable_x64):
     reference = (vt**2).sum(0)
     ours = np.asarray(fs.randomized_leverage(jax.random.key(3), jnp.asarray(a), 10))
     exact = _numpy_leverage(a, 10)
+    # float64 on both sides (in float32 ours reached 0.972 against scikit-learn's 0.989 here)
     assert pearsonr(ours, exact)[0] >= pearsonr(reference, exact)[0] - 0.01
 
 
@@ -104,8 +106,9 @@ def test_a4_federated_sketch_equals_pooled(enable_x64):
 def test_a5_client_average_sum_and_order(regime_b):
     prep, _ = regime_b
     lbar = np.asarray(client_leverage(prep, 10))
-    assert abs(lbar.sum() - 10) < 1e-4  # float32 sums of 1000 scores
-    scores = jnp.stack([fs.exact_leverage(jnp.asarray(a), 10) for a in prep.client_tfidf])
+    assert abs(lbar.sum() - 10) < 1e-4  # float32 sums of 2000 scores
+    scores = jnp.stack([fs.randomized_leverage(jax.random.key(m), jnp.asarray(a), 10)
+                        for m, a in enumerate(prep.client_tfidf)])  # fmt: skip
     weights = jnp.array([len(a) for a in prep.client_tfidf], jnp.float32)
     order = jnp.array([2, 0, 1])
     np.testing.assert_allclose(
@@ -114,9 +117,9 @@ def test_a5_client_average_sum_and_order(regime_b):
     )  # fmt: skip
 
 
-def test_a6_cur_projection_error(regime_b, enable_x64):
+def test_a6_cur_projection_error(regime_b):
     prep, exact = regime_b
-    a = prep.tfidf.astype(np.float64)
+    a = prep.tfidf  # float32: the ratios (≈ 0.4 vs 0.6) need no more precision
     a = a - a.mean(0)
     s = np.linalg.svd(a, compute_uv=False)
     tail = np.sum(s[10:] ** 2)
@@ -133,7 +136,7 @@ def test_a6_cur_projection_error(regime_b, enable_x64):
     assert ratio(np.argsort(-exact)[:50]) <= 1.5
 
 
-@pytest.mark.parametrize("rank", [5, 10])
+@pytest.mark.parametrize("rank", [5, pytest.param(10, marks=pytest.mark.slow)])
 def test_a7_marker_recovery(rank):
     prep = prepared(0, 900, 2000)
     lbar = np.asarray(client_leverage(prep, rank))
@@ -143,8 +146,9 @@ def test_a7_marker_recovery(rank):
     assert auroc >= 0.85 and auroc >= frequency + 0.03  # spec A7 correction
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow),
-                                  pytest.param(2, marks=pytest.mark.slow)])  # fmt: skip
+# slow: the reproduction's claim batch_peaks_l1_vs_pooled checks the same property quickly
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a8_client_centring_avoids_batch_peaks(seed):
     prep = prepared(seed, 900, 2000)
     c = int(0.2 * prep.x.shape[1])
@@ -185,3 +189,12 @@ def test_a9_mass_budget():
     budget = fs.mass_budget(lbar, 0.8)
     p = lbar.size
     assert 0.15 * p <= budget <= 0.35 * p
+
+
+def test_e2_regime_b_has_a_batch_effect():
+    """Spec E2 (here to share the cached data set with the A checks)."""
+    from sklearn.metrics import silhouette_score
+
+    prep = prepared(0, 900, 2000)
+    embedding = np.asarray(fs.lsi(jnp.asarray(prep.tfidf), 10))
+    assert silhouette_score(embedding, prep.batch) > 0.15

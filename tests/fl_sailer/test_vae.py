@@ -1,6 +1,7 @@
 """Spec §4 C1–C3: the invariance bound, the loss, vmap and sharding of the invariant VAE."""
 
 import numpy as np
+import pytest
 
 import jax
 import jax.numpy as jnp
@@ -77,7 +78,7 @@ def test_c2_loss_finite_for_extreme_cells():
             return fs.vae_loss(m, jax.random.key(0), x, jnp.zeros((6, 4)), jnp.ones(6, bool),
                                jnp.float32(1.0), lam_mi=1.0, recon_weight=30.0)[0]  # fmt: skip
 
-        value_, grads = nnx.value_and_grad(loss)(model)
+        value_, grads = jax.jit(nnx.value_and_grad(loss))(model)
         assert np.isfinite(float(value_))
         assert all(np.isfinite(np.asarray(g)).all() for g in jax.tree.leaves(grads))
 
@@ -98,6 +99,7 @@ def test_c2_loss_compiles_once():
     assert len(traces) == 1
 
 
+@pytest.mark.slow  # test_federated.py::test_d3_round_equals_looped_clients is the fast check
 def test_c3_vmap_over_clients_equals_loop():
     config = fs.Config.prototype(batch_size=8)
     x = jax.random.bernoulli(jax.random.key(0), 0.3, (3, 16, 20)).astype(jnp.float32)
