@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 METHODS: tuple[str, ...] = (
     "adam_sgd_tracking",
     "attention_transport",
+    "fl_sailer",
     "fpo",
     "grb_clustering",
     "pair_ci",

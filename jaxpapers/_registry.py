@@ -28,6 +28,7 @@ __all__ = ["BUILTIN", "Registry", "Reproduction", "UnknownReproductionError", "d
 BUILTIN: tuple[str, ...] = (
     "adam_sgd_tracking",
     "attention_transport",
+    "fl_sailer",
     "fpo",
     "grb_clustering",
     "pair_ci",
