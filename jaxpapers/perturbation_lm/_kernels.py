@@ -187,10 +187,17 @@ def _replace(key, tokens, mask, synonyms, rate):
 
 
 def _uniform_valid(key, mask, shape):
-    """Uniform draws among the valid positions (position 0 when none is valid)."""
-    logits = jnp.where(mask, 0.0, -jnp.inf)
-    logits = jnp.where(mask.any(), logits, 0.0)
-    return jax.random.categorical(key, logits, shape=shape)
+    """Uniform draws among the valid positions (position 0 when none is valid).
+
+    One uniform per draw, mapped to the k-th valid position, k = ⌊u · #valid⌋ (O(L) random
+    numbers; a categorical over the L positions would draw L Gumbels per draw).
+    """
+    count = jnp.sum(mask, dtype=jnp.int32)
+    k = jnp.floor(jax.random.uniform(key, shape) * count.astype(jnp.float32)).astype(jnp.int32)
+    k = jnp.clip(k, 0, jnp.maximum(count - 1, 0))  # u < 1, but u · count can round up to count
+    seen = jnp.cumsum(mask, dtype=jnp.int32)
+    position = jnp.searchsorted(seen, k + 1).astype(jnp.int32)  # first index with k + 1 valid
+    return jnp.where(count > 0, position, 0)
 
 
 def _pack_end(tokens, valid, length):

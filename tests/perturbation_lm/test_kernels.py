@@ -136,3 +136,20 @@ def test_eda_kernel_is_length_preserving_only():
     assert sorted((out // M).tolist()) == sorted((TOKENS // M).tolist())
     with pytest.raises(ValueError, match="rates.delete must be 0"):
         pl.eda_kernel(TABLE, pl.EDARates(delete=0.1))
+
+
+def test_uniform_valid_draws_only_valid_positions_uniformly():
+    """RI's source token and RS's partner are uniform over the valid positions."""
+    from jaxpapers.perturbation_lm._kernels import _uniform_valid
+
+    mask = jnp.zeros(16, bool).at[jnp.array([2, 3, 7, 11, 15])].set(True)
+    draws = np.asarray(_uniform_valid(jax.random.key(7), mask, (20_000,)))
+    assert set(draws.tolist()) == {2, 3, 7, 11, 15}
+    counts = np.bincount(draws, minlength=16)[[2, 3, 7, 11, 15]]
+    # each count ~ Binomial(20000, 0.2): sd 57; 5 sd
+    assert np.all(np.abs(counts - 4000) <= 285), counts
+    assert (
+        np.asarray(_uniform_valid(jax.random.key(0), jnp.zeros(8, bool), (5,))).tolist() == [0] * 5
+    )
+    one = _uniform_valid(jax.random.key(1), jnp.zeros(8, bool).at[7].set(True), (50,))
+    assert set(np.asarray(one).tolist()) == {7}
