@@ -43,10 +43,15 @@ def _config(name):
                      half_period=200, chunk_size=2000)  # fmt: skip
 
 
+def _names(n):
+    return [str(v) for v in sr.symbols(n)]
+
+
 def _sindy_expressions(model, n):
     variables = sr.symbols(n)
     names = [str(v) for v in variables]
-    features = model.get_feature_names(input_features=names)
+    assert model.feature_names == names, (model.feature_names, names)
+    features = model.get_feature_names()
     terms = [sympy.sympify(f.replace(" ", "*").replace("^", "**"), locals=dict(zip(
         names, variables, strict=True))) for f in features]  # fmt: skip
     return [sum((float(c) * t for c, t in zip(row, terms, strict=True) if c), sympy.Integer(0))
@@ -58,7 +63,7 @@ def _sindy(x, dxdt, degree, optimizer):
 
     def run():
         model = ps.SINDy(optimizer=optimizer, feature_library=ps.PolynomialLibrary(degree))
-        model.fit(x, t=1.0, x_dot=dxdt)
+        model.fit(x, t=1.0, x_dot=dxdt, feature_names=_names(x.shape[1]))
         return model
 
     return run
@@ -71,7 +76,7 @@ def _weak(states, times, degree):
         library = ps.WeakPDELibrary(ps.PolynomialLibrary(degree), spatiotemporal_grid=times,
                                     K=200, p=4)  # fmt: skip
         model = ps.SINDy(optimizer=ps.STLSQ(threshold=0.5), feature_library=library)
-        model.fit(states, t=times)
+        model.fit(states, t=times, feature_names=_names(states.shape[-1]))
         return model
 
     return run
@@ -79,6 +84,11 @@ def _weak(states, times, degree):
 
 def _operon(x, dxdt):
     from pyoperon.sklearn import SymbolicRegressor
+
+    # pyoperon computes in float32: with float64 inputs its Pareto-front statistics mix a
+    # float32 prediction with the float64 target and raise a TypeError (seen on Michaelis-Menten)
+    x = np.ascontiguousarray(x, np.float32)
+    dxdt = np.ascontiguousarray(dxdt, np.float32)
 
     def run():
         fitted = []
