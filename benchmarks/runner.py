@@ -91,8 +91,13 @@ def compile_seconds(jitted: Callable[..., Any], *args: Any) -> float:
     return time.perf_counter() - start
 
 
+# The 1-minute load average when the benchmark script started (it imports this module first):
+# what else was running. The load at write time includes the benchmark's own threads.
+_LOAD_AT_START = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on."""
+    """What the numbers were measured on, and how busy it was (1-minute load averages)."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as info:
@@ -109,6 +114,8 @@ def machine() -> dict[str, Any]:
         "jax": jax.__version__,
         "device": f"{device.platform}:{device.device_kind}",
         "device_count": jax.device_count(),
+        "load_at_start": round(_LOAD_AT_START, 2),
+        "load_at_end": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -124,7 +131,9 @@ def write_results(method: str, cases: Sequence[Case], directory: Path = RESULTS)
         f"# {method}: benchmark",
         "",
         f"Machine: {host['cpu']}, {host['cores']} cores, {host['device']}, "
-        f"JAX {host['jax']}, Python {host['python']}.",
+        f"JAX {host['jax']}, Python {host['python']}; 1-minute load average "
+        f"{host['load_at_start']} at the start, {host['load_at_end']} at the end (the "
+        "benchmark's own threads included).",
         "Median wall time over repeats, after compilation; speed-up = peer time / our time.",
         "",
         "| case | problem | ours | peer | peer time | speed-up | notes |",

@@ -39,6 +39,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 import jaxpapers.fl_sailer as fs
+from jaxpapers.stats import kmeans
 
 full = os.environ.get("JAXPAPERS_FULL") == "1"
 n_cells, n_peaks, epochs = (900, 2000, 60) if full else (600, 1200, 30)
@@ -91,7 +92,7 @@ for gamma in (0.0, 10.0):
                             rngs=nnx.Rngs(0))  # fmt: skip
     result = fed(key_fed, model, stacked, config)
     embeddings[gamma] = np.asarray(result.model(jnp.asarray(xs)))
-    labels, _, _ = fs.kmeans(jax.random.key(0), jnp.asarray(embeddings[gamma]), 6)
+    labels = kmeans(jax.random.key(0), jnp.asarray(embeddings[gamma]), 6).labels
     print(f"γ = {gamma:4}: ARI {fs.adjusted_rand_index(cell_type, np.asarray(labels)):.3f}, "
           f"iLISI {float(fs.ilisi(jnp.asarray(embeddings[gamma]), jnp.asarray(batch), 3)):.2f}"
           f" (1 = hospitals apart, 3 = fully mixed)")  # fmt: skip

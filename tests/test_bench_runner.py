@@ -31,8 +31,9 @@ def test_compare_and_write(tmp_path):
     path = runner.write_results("toy", [case], tmp_path)
     data = json.loads((tmp_path / "toy.json").read_text())
     assert data["machine"]["cores"] >= 1 and data["cases"][0]["ratios"]["sleepy"] > 1.0
+    assert data["machine"]["load_at_start"] >= 0 and data["machine"]["load_at_end"] >= 0
     table = path.read_text()
-    assert "sleepy" in table and "Machine:" in table and "x |" in table
+    assert "sleepy" in table and "Machine:" in table and "x |" in table and "load average" in table
 
 
 def test_time_callable_counts_repeats():

@@ -16,7 +16,7 @@ module README and the spec).
 * model and training: :class:`InvariantVAE`, :func:`vae_loss`,
   :func:`pairwise_gaussian_kl_mean`, :func:`train`, :func:`federated_train`,
   :func:`stack_clients`, :func:`secure_sum`, :func:`clip_update`;
-* data and metrics: :func:`make_scatac`, :func:`read_h5ad`, :func:`kmeans`,
+* data and metrics: :func:`make_scatac`, :func:`read_h5ad`,
   :func:`adjusted_rand_index`, :func:`normalized_mutual_info`, :func:`ilisi`, :func:`batch_asw`.
 
 >>> import jax
@@ -49,7 +49,6 @@ from jaxpapers.fl_sailer._loss import vae_loss as vae_loss
 from jaxpapers.fl_sailer._metrics import adjusted_rand_index as adjusted_rand_index
 from jaxpapers.fl_sailer._metrics import batch_asw as batch_asw
 from jaxpapers.fl_sailer._metrics import ilisi as ilisi
-from jaxpapers.fl_sailer._metrics import kmeans as kmeans
 from jaxpapers.fl_sailer._metrics import normalized_mutual_info as normalized_mutual_info
 from jaxpapers.fl_sailer._model import InvariantVAE as InvariantVAE
 from jaxpapers.fl_sailer._preprocess import binarize as binarize

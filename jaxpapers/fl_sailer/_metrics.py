@@ -1,4 +1,4 @@
-"""Clustering and batch-mixing metrics (spec §3.1): ARI, NMI, iLISI, batch ASW, k-means.
+"""Clustering and batch-mixing metrics (spec §3.1): ARI, NMI, iLISI, batch ASW.
 
 ARI and NMI (arithmetic normalisation) are computed from the contingency table and equal
 scikit-learn's ``adjusted_rand_score`` / ``normalized_mutual_info_score``. iLISI is the
@@ -6,9 +6,8 @@ inverse Simpson index of the batch labels among each cell's k nearest neighbours
 itself included, as the spec's prototype computes it with ``NearestNeighbors.kneighbors``),
 averaged over cells: 1 (no mixing) to #batches. Batch ASW follows scib: within each cell type,
 the silhouette of the batch labels s_i, turned into 1 − |s_i|, averaged per type and then over
-types (1 = well mixed). k-means: k-means++ seeding and Lloyd iterations, best of several
-restarts (``vmap`` over keys). These are host-side evaluation helpers; tests check them against
-scikit-learn.
+types (1 = well mixed). These are host-side evaluation helpers; tests check them against
+scikit-learn. The reproduction clusters embeddings with :func:`jaxpapers.stats.kmeans`.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ from jax import lax
 from jaxtyping import Array, Float, Int
 
 from jaxpapers import _validate
-from jaxpapers._typing import PRNGKey
 
-__all__ = ["adjusted_rand_index", "batch_asw", "ilisi", "kmeans", "normalized_mutual_info"]
+__all__ = ["adjusted_rand_index", "batch_asw", "ilisi", "normalized_mutual_info"]
 
 
 def _contingency(a: ArrayLike, b: ArrayLike) -> np.ndarray:
@@ -169,68 +167,3 @@ def batch_asw(embedding: ArrayLike, batch: ArrayLike, cell_type: ArrayLike) -> f
             continue
         scores.append(np.mean(1.0 - np.abs(_silhouette_samples(x[rows], batch[rows]))))
     return float(np.mean(scores)) if scores else float("nan")
-
-
-def _plus_plus(key: PRNGKey, x: Array, k: int) -> Array:
-    keys = jax.random.split(key, k)
-    first = x[jax.random.randint(keys[0], (), 0, x.shape[0])]
-    centres = jnp.zeros((k, x.shape[1]), x.dtype).at[0].set(first)
-    nearest = jnp.sum((x - first[None, :]) ** 2, axis=1)
-
-    def draw(i, carry):
-        centres, nearest = carry
-        pick = x[jax.random.categorical(keys[i], jnp.log(nearest))]
-        return centres.at[i].set(pick), jnp.minimum(nearest, jnp.sum((x - pick[None, :]) ** 2, 1))
-
-    return lax.fori_loop(1, k, draw, (centres, nearest))[0]
-
-
-def _lloyd(x: Array, centres: Array, max_steps: int):
-    def assign(c):
-        return jnp.argmin(_sq_distances(x, c), axis=1)
-
-    def step(state):
-        centres, labels, count, _ = state
-        onehot = jax.nn.one_hot(labels, centres.shape[0], dtype=x.dtype)
-        size = jnp.sum(onehot, axis=0)
-        means = (onehot.T @ x) / jnp.maximum(size, 1.0)[:, None]
-        centres = jnp.where(size[:, None] > 0, means, centres)
-        new = assign(centres)
-        return centres, new, count + 1, jnp.any(new != labels)
-
-    start = (centres, assign(centres), jnp.zeros((), jnp.int32), jnp.ones((), bool))
-    centres, labels, count, changed = lax.while_loop(
-        lambda s: s[3] & (s[2] < max_steps), step, start
-    )
-    inertia = jnp.sum(jnp.min(_sq_distances(x, centres), axis=1))
-    return labels, inertia, ~changed, count
-
-
-def kmeans(
-    key: PRNGKey, x: Float[Array, "n d"], k: int, *, restarts: int = 10, max_steps: int = 100
-) -> tuple[Int[Array, " n"], Array, Array]:
-    """Best (least inertia) of ``restarts`` k-means++ + Lloyd runs.
-
-    Args:
-        key: seeds the restarts.
-        x: points, n × d.
-        k: number of clusters.
-        restarts: independent k-means++ starts (``vmap``-ped).
-        max_steps: Lloyd iterations at most per start.
-
-    Returns:
-        (labels, converged, num_steps) of the best run.
-
-    Examples:
-        >>> import jax, jax.numpy as jnp
-        >>> x = jnp.array([[0.0], [0.1], [5.0], [5.1]])
-        >>> labels, converged, _ = kmeans(jax.random.key(0), x, 2)
-        >>> bool(labels[0] == labels[1]) and bool(labels[0] != labels[2]), bool(converged)
-        (True, True)
-    """
-    x = jnp.asarray(x, jnp.float32)
-    runs = jax.vmap(lambda kk: _lloyd(x, _plus_plus(kk, x, k), max_steps))(
-        jax.random.split(key, restarts)
-    )
-    best = jnp.argmin(runs[1])
-    return runs[0][best].astype(jnp.int32), runs[2][best], runs[3][best]

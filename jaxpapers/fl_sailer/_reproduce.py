@@ -19,7 +19,7 @@ from jaxpapers._stages import StageResult
 from jaxpapers.fl_sailer import _figures
 from jaxpapers.fl_sailer._federated import communication_bytes, federated_train, stack_clients
 from jaxpapers.fl_sailer._leverage import client_average, federated_leverage, randomized_leverage
-from jaxpapers.fl_sailer._metrics import adjusted_rand_index, ilisi, kmeans
+from jaxpapers.fl_sailer._metrics import adjusted_rand_index, ilisi
 from jaxpapers.fl_sailer._model import InvariantVAE
 from jaxpapers.fl_sailer._preprocess import (
     covariates,
@@ -34,6 +34,7 @@ from jaxpapers.fl_sailer._synth import make_scatac
 from jaxpapers.fl_sailer._train import train
 from jaxpapers.fl_sailer._types import Config
 from jaxpapers.report import Claim
+from jaxpapers.stats import kmeans
 
 _make = jax.jit(make_scatac, static_argnums=(1, 2), static_argnames=("regime", "n_batches"))
 _kmeans = jax.jit(kmeans, static_argnums=2)
@@ -53,7 +54,7 @@ def _data(key, scale, regime="B"):
 
 
 def _scores(embedding, cell_type, batch, scale, key):
-    labels, _, _ = _kmeans(key, jnp.asarray(embedding, jnp.float32), scale.n_types)
+    labels = _kmeans(key, jnp.asarray(embedding, jnp.float32), scale.n_types).labels
     ari = adjusted_rand_index(cell_type, np.asarray(labels))
     return ari, float(_ilisi(jnp.asarray(embedding), jnp.asarray(batch), scale.n_clients, 30))
 

@@ -9,8 +9,8 @@ from jaxtyping import Array, ArrayLike, Float
 from jaxpapers import _validate
 from jaxpapers._typing import PRNGKey
 from jaxpapers.grb_clustering._gmm import gmm
-from jaxpapers.grb_clustering._kmeans import kmeans
 from jaxpapers.grb_clustering._types import ALGOS, Clustering, Config
+from jaxpapers.stats import kmeans
 
 __all__ = ["check_data", "check_k", "cluster", "cluster_unchecked"]
 

@@ -29,7 +29,7 @@ from jaxtyping import Array, Bool, Float, Int
 
 from jaxpapers import linalg
 from jaxpapers._typing import PRNGKey
-from jaxpapers.grb_clustering._kmeans import kmeans
+from jaxpapers.stats import kmeans
 
 __all__ = ["Mixture", "GMMFit", "gaussian_log_density", "gmm", "mixture_log_prob", "sample_mixture"]
 

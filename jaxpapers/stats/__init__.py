@@ -12,6 +12,8 @@ module holds one concept:
 * Rubin's rules for multiple imputation, with Barnard–Rubin degrees of freedom
   (:func:`rubin_pool`, :func:`barnard_rubin_df`, :func:`student_t_sf`, :class:`RubinResult`);
 * cross-fitting with static shapes (:func:`fold_assignment`, :func:`crossfit_predict`);
+* K-means: k-means++ seeding and Lloyd iterations, best of restarts vmapped over keys
+  (:func:`kmeans`, :func:`kmeans_plus_plus`, :func:`lloyd`, :class:`KMeansFit`);
 * L2 logistic regression, binary and multinomial, Newton or MM on plain-XLA solves
   (:func:`logistic_regression`, :func:`logistic_predict`, :class:`LogisticFit`);
 * Monte Carlo summaries: :func:`mean_se` and resampling p-values with the (1 + #)/(1 + B)
@@ -33,6 +35,10 @@ from jaxpapers.stats._bootstrap import iid_bootstrap as iid_bootstrap
 from jaxpapers.stats._bootstrap import iid_bootstrap_weights as iid_bootstrap_weights
 from jaxpapers.stats._crossfit import crossfit_predict as crossfit_predict
 from jaxpapers.stats._crossfit import fold_assignment as fold_assignment
+from jaxpapers.stats._kmeans import KMeansFit as KMeansFit
+from jaxpapers.stats._kmeans import kmeans as kmeans
+from jaxpapers.stats._kmeans import kmeans_plus_plus as kmeans_plus_plus
+from jaxpapers.stats._kmeans import lloyd as lloyd
 from jaxpapers.stats._logistic import LogisticFit as LogisticFit
 from jaxpapers.stats._logistic import logistic_predict as logistic_predict
 from jaxpapers.stats._logistic import logistic_regression as logistic_regression

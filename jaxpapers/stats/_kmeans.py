@@ -8,6 +8,9 @@ then alternates
 
 until no assignment changes (converged) or ``max_steps`` iterations; an emptied cluster keeps
 its centre. Of several restarts the one with the smallest inertia Σ_i ‖x_i − μ_{ℓ_i}‖² wins.
+
+Used by grb_clustering (K-means partitions and GMM starts) and fl_sailer (clustering of
+embeddings); tests compare both with scikit-learn.
 """
 
 from __future__ import annotations
@@ -84,9 +87,27 @@ def lloyd(X: Float[Array, "n d"], centers: Float[Array, "K d"], max_steps: int) 
 
 
 def kmeans(
-    key: PRNGKey, X: Float[Array, "n d"], K: int, restarts: int, max_steps: int
+    key: PRNGKey, X: Float[Array, "n d"], K: int, restarts: int = 10, max_steps: int = 100
 ) -> KMeansFit:
-    """Best of ``restarts`` k-means++ + Lloyd runs (smallest inertia), vmapped over keys."""
+    """Best of ``restarts`` k-means++ + Lloyd runs (smallest inertia), vmapped over keys.
+
+    Args:
+        key: seeds the restarts.
+        X: points, n × d.
+        K: number of clusters (static).
+        restarts: independent k-means++ starts, ``vmap``-ped (static).
+        max_steps: Lloyd iterations at most per start.
+
+    Returns:
+        the :class:`KMeansFit` of the run with the smallest inertia.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> X = jnp.array([[0.0], [0.1], [5.0], [5.1]])
+        >>> fit = kmeans(jax.random.key(0), X, 2)
+        >>> bool(fit.labels[0] == fit.labels[1] != fit.labels[2]), bool(fit.converged)
+        (True, True)
+    """
 
     def one(k):
         return lloyd(X, kmeans_plus_plus(k, X, K), max_steps)
