@@ -37,9 +37,17 @@ def test_provenances_are_honest(quick):
     assert all(provenance[k] == "derived" for k in DERIVED)
 
 
+# measured over seeds 0-4 (README): at seed 2 the found Lorenz model errs by 0.93 % against
+# 0.59 % for least squares on the true terms, a ratio of 1.57 over the spec's proposed 1.5
+KNOWN_FAILURES = {2: {"lorenz_vs_true_terms"}}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_other_seeds(seed, tmp_path):
-    """A user's other seeds (other noise draws): the same claims pass."""
+    """A user's other seeds (other noise draws): the same claims pass, except the measured
+    failures the README reports, which must still fail (a change that fixes one shows here)."""
     code, report = reproduce(NAME, tmp_path, "--seed", str(seed))
-    check_reproduction(code, report, must_pass=MUST_PASS)
+    known = KNOWN_FAILURES.get(seed, set())
+    check_reproduction(code, report, must_pass=[c for c in MUST_PASS if c not in known])
+    assert {c["id"] for c in report["claims"] if c["verdict"] == "fail"} == known
