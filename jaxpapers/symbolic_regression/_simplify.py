@@ -11,7 +11,7 @@ a logistic, non-lattice exponents) are refitted too, starting from the trained v
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import sympy
@@ -167,10 +167,10 @@ def _rationalise(expression, score, problem: _Problem):
         lattice = sympy.nsimplify(round(float(exponent) / spacing) * spacing)
         within = abs(float(exponent) - float(lattice)) < problem.config.snap_tolerance
 
-        def snap(term, e=exponent, to=lattice):
-            return term.replace(
+        def snap(term, e=exponent, to=lattice) -> sympy.Expr:
+            return cast(sympy.Expr, term.replace(
                 lambda p: isinstance(p, sympy.Pow) and p.exp == e, lambda p: sympy.Pow(p.base, to)
-            )
+            ))  # fmt: skip
 
         trial = list(dict.fromkeys(snap(t) for t in current))
         if any(t.is_number for t in trial if t != 1):
