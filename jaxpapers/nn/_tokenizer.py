@@ -33,15 +33,24 @@ CHATML = (
 )
 
 
+def _chatml(messages: Sequence[dict], add_generation_prompt: bool) -> str:
+    """:data:`CHATML` rendered in plain Python: the byte tokenizer needs no Jinja2 (a core
+    install has none; Jinja2 comes with the ``models`` extra, for the GGUF templates)."""
+    text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
+
+
 def _render_chat(template: str, messages: Sequence[dict], add_generation_prompt: bool, **extra):
     """Render a Hugging Face/GGUF chat template (Jinja2, sandboxed like transformers)."""
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not {"role", "content"} <= set(message):
             raise ValueError(
                 f"messages[{i}] must be a dict with 'role' and 'content', got {message!r}"
             )
+    if template == CHATML and not extra:
+        return _chatml(messages, add_generation_prompt)
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     return env.from_string(template).render(
         messages=list(messages), add_generation_prompt=add_generation_prompt, **extra
