@@ -55,21 +55,26 @@ def mix(estimator: str, dtype=jnp.float32) -> Array:
 
 
 class _Parts(NamedTuple):
-    """Per-row pieces of the two samples (module docstring)."""
+    """Per-row pieces of the two samples (module docstring), rows last.
+
+    Rows are the last (contiguous) axis: every moment is then a long dot over rows, which
+    XLA:CPU runs several times faster than the same products on (n, d) arrays under ``vmap``.
+    """
 
     y_t: Array  # (nT,)
-    xbar_t: Array  # (nT, d) s·(1, x, m1)
-    c_t: Array  # (nT, q, q) s·(m2 − m1 m1ᵀ)
+    xbar_t: Array  # (d, nT) s·(1, x, m1)
+    c_t: Array  # (q, q, nT) s·(m2 − m1 m1ᵀ)
     y_s: Array  # (nS,)
-    design_s: Array  # (nS, d) (1, x, z)
-    xbar_s: Array  # (nS, d)
-    c_s: Array  # (nS, q, q)
+    design_s: Array  # (d, nS) (1, x, z)
+    xbar_s: Array  # (d, nS)
+    c_s: Array  # (q, q, nS)
     weights: Array  # (nS,)
 
 
 def _design(x, z):
-    ones = jnp.ones((x.shape[0], 1), x.dtype)
-    return jnp.concatenate([ones, x, z], axis=1)
+    """(1, x, z) of every row, as a (d, n) array."""
+    ones = jnp.ones((1, x.shape[0]), x.dtype)
+    return jnp.concatenate([ones, x.T, z.T], axis=0)
 
 
 def _parts(target, source, weights, imputed_target, imputed_source, mixing) -> _Parts:
@@ -78,7 +83,8 @@ def _parts(target, source, weights, imputed_target, imputed_source, mixing) -> _
     scale, weight_scale, weight_shift = mixing[0], mixing[1], mixing[2]
 
     def imputed(x, m1, m2):
-        return scale * _design(x, m1), scale * (m2 - m1[:, :, None] * m1[:, None, :])
+        c = m2 - m1[:, :, None] * m1[:, None, :]
+        return scale * _design(x, m1), scale * jnp.moveaxis(c, 0, -1)
 
     xbar_t, c_t = imputed(x_t, *imputed_target)
     xbar_s, c_s = imputed(x_s, *imputed_source)
@@ -93,18 +99,19 @@ def _embed(c, d):
 
 
 def _moments(parts: _Parts) -> Moments:
-    n_t, d = parts.xbar_t.shape
+    d, n_t = parts.xbar_t.shape
     n_s = parts.y_s.shape[0]
-    w = parts.weights[:, None]
-    gap = parts.design_s - parts.xbar_s  # zero in the observed columns when imputing
-    cross = gap.T @ (w * parts.xbar_s)
+    w = parts.weights
+    gap = parts.design_s - parts.xbar_s  # zero in the observed rows when imputing
+    weighted_gap = gap * w[None, :]
+    cross = weighted_gap @ parts.xbar_s.T
     xx = (
-        parts.xbar_t.T @ parts.xbar_t / n_t
-        + _embed(jnp.mean(parts.c_t, axis=0), d)
-        + (cross + cross.T + gap.T @ (w * gap)) / n_s
-        - _embed(jnp.mean(parts.weights[:, None, None] * parts.c_s, axis=0), d)
+        parts.xbar_t @ parts.xbar_t.T / n_t
+        + _embed(jnp.mean(parts.c_t, axis=-1), d)
+        + (cross + cross.T + weighted_gap @ gap.T) / n_s
+        - _embed(parts.c_s @ w / n_s, d)
     )
-    xy = parts.xbar_t.T @ parts.y_t / n_t + gap.T @ (parts.weights * parts.y_s) / n_s
+    xy = parts.xbar_t @ parts.y_t / n_t + weighted_gap @ parts.y_s / n_s
     return Moments(0.5 * (xx + xx.T), xy)
 
 
@@ -174,19 +181,20 @@ def solve_beta(moments: Moments) -> Float[Array, " d"]:
 
 
 def row_scores(parts: _Parts, beta: Array) -> tuple[Array, Array]:
-    """Per-row terms of Ψ_n(β): Ū(β; V_i) for target rows and ŵ_j(U_j − Ū_j) for source rows.
+    """Per-row terms of Ψ_n(β), rows last: Ū(β; V_i) of the target rows, (d, n_T), and
+    ŵ_j(U_j − Ū_j) of the source rows, (d, n_S).
 
     mean_T of the first plus mean_S of the second equals M̂_xy − M̂_xx β.
     """
     d = beta.shape[0]
 
     def imputed_score(xbar, c, y):
-        q = c.shape[-1]
-        cz = jnp.einsum("nab,b->na", c, beta[d - q :])  # E(C) β: only the Z rows
-        correction = jnp.concatenate([jnp.zeros((c.shape[0], d - q), c.dtype), cz], axis=1)
-        return xbar * (y - xbar @ beta)[:, None] - correction
+        q = c.shape[0]
+        cz = jnp.einsum("abn,b->an", c, beta[d - q :])  # E(C) β: only the Z rows
+        correction = jnp.concatenate([jnp.zeros((d - q, c.shape[-1]), c.dtype), cz], axis=0)
+        return xbar * (y - beta @ xbar)[None, :] - correction
 
     score_t = imputed_score(parts.xbar_t, parts.c_t, parts.y_t)
-    full = parts.design_s * (parts.y_s - parts.design_s @ beta)[:, None]
-    score_s = parts.weights[:, None] * (full - imputed_score(parts.xbar_s, parts.c_s, parts.y_s))
+    full = parts.design_s * (parts.y_s - beta @ parts.design_s)[None, :]
+    score_s = parts.weights[None, :] * (full - imputed_score(parts.xbar_s, parts.c_s, parts.y_s))
     return score_t, score_s

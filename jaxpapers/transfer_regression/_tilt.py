@@ -102,29 +102,48 @@ def _standardise(features_source, features_target):
     return design(features_source), design(features_target), center, scale
 
 
-def _dual(theta, phi_source, target_mean):
-    """L(θ), ∇L(θ) and ∇²L(θ) (module docstring)."""
-    w = jnp.exp(phi_source @ theta)
-    n = phi_source.shape[0]
+def _dual(theta, phi_t, target_mean):
+    """L(θ), ∇L(θ) and ∇²L(θ) (module docstring), from φ transposed to (1 + k, n).
+
+    Rows last: with n the contiguous axis every product is a long dot, which XLA:CPU runs
+    several times faster than the same products on the (n, 1 + k) layout (measured 6x under
+    ``vmap`` at n = 2000, k = 2).
+    """
+    w = jnp.exp(theta @ phi_t)
+    n = phi_t.shape[1]
     loss = jnp.mean(w) - target_mean @ theta
-    grad = phi_source.T @ w / n - target_mean
-    hess = (phi_source * w[:, None]).T @ phi_source / n
+    grad = phi_t @ w / n - target_mean
+    hess = (phi_t * w[None, :]) @ phi_t.T / n
     return loss, grad, hess
 
 
-def _line_search(theta, direction, loss, slope, phi_source, target_mean, max_halvings):
-    """Largest step 2^-j (j ≤ max_halvings) with Armijo decrease; (accepted, new θ)."""
-    steps = 0.5 ** jnp.arange(max_halvings + 1, dtype=theta.dtype)
-    base, change = phi_source @ theta, phi_source @ direction
-    exponent = base[:, None] + change[:, None] * steps[None, :]
-    trial = jnp.mean(jnp.exp(exponent), axis=0) - (target_mean @ theta + steps * (
-        target_mean @ direction))  # fmt: skip
-    ok = jnp.isfinite(trial) & (trial <= loss + _ARMIJO * steps * slope)
-    first = jnp.argmax(ok)
-    return jnp.any(ok), theta + steps[first] * direction
+def _line_search(theta, direction, loss, slope, phi_t, target_mean, max_halvings):
+    """Largest step 2^-j (j ≤ max_halvings) with Armijo decrease; (accepted, new θ).
+
+    Backtracks one halving at a time, so a full Newton step (the usual case) costs one
+    evaluation of L; under ``vmap`` the loop runs as many halvings as the slowest lane needs.
+    """
+    base, change = theta @ phi_t, direction @ phi_t
+    drift = target_mean @ direction
+
+    def ok(step):
+        trial = jnp.mean(jnp.exp(base + step * change)) - (target_mean @ theta + step * drift)
+        return jnp.isfinite(trial) & (trial <= loss + _ARMIJO * step * slope)
+
+    def cond(state):
+        halvings, step, accepted = state
+        return ~accepted & (halvings < max_halvings)
+
+    def body(state):
+        halvings, step, _ = state
+        return halvings + 1, 0.5 * step, ok(0.5 * step)
+
+    one = jnp.ones((), theta.dtype)
+    _, step, accepted = jax.lax.while_loop(cond, body, (0, one, ok(one)))
+    return accepted, theta + step * direction
 
 
-def _newton(phi_source, target_mean, max_steps, tol, max_halvings):
+def _newton(phi_t, target_mean, max_steps, tol, max_halvings):
     """Damped Newton on the dual from θ = 0; returns θ̂ and the number of steps.
 
     Each step solves ∇²L Δ = −∇L and backtracks to the largest step 2^-j with Armijo
@@ -133,7 +152,7 @@ def _newton(phi_source, target_mean, max_steps, tol, max_halvings):
     step is taken (quadratic convergence from there) and the loop stops. It also stops when
     max |∇L| ≤ tol, when no step decreases L (stalled), or after ``max_steps``.
     """
-    resolution = 10 * jnp.finfo(phi_source.dtype).eps
+    resolution = 10 * jnp.finfo(phi_t.dtype).eps
 
     def cond(state):
         _, steps, stop = state
@@ -141,20 +160,20 @@ def _newton(phi_source, target_mean, max_steps, tol, max_halvings):
 
     def body(state):
         theta, steps, _ = state
-        loss, grad, hess = _dual(theta, phi_source, target_mean)
+        loss, grad, hess = _dual(theta, phi_t, target_mean)
         direction = -linalg.spd_solve(hess, grad)
         slope = grad @ direction  # −λ²
         done = jnp.max(jnp.abs(grad)) <= tol
         floor = -0.5 * slope <= resolution * (1.0 + jnp.abs(loss))
         accepted, searched = _line_search(
-            theta, direction, loss, slope, phi_source, target_mean, max_halvings
+            theta, direction, loss, slope, phi_t, target_mean, max_halvings
         )
         new_theta = jnp.where(floor, theta + direction, searched)
         moved = ~done & (floor | accepted)
         theta = jnp.where(moved, new_theta, theta)
         return theta, steps + jnp.where(moved, 1, 0), ~moved | floor
 
-    theta0 = jnp.zeros(phi_source.shape[1], phi_source.dtype)
+    theta0 = jnp.zeros(phi_t.shape[0], phi_t.dtype)
     theta, steps, _ = jax.lax.while_loop(cond, body, (theta0, jnp.asarray(0), jnp.asarray(False)))
     return theta, steps
 
@@ -171,10 +190,11 @@ def tilt(
     tol = default_tol(features_source.dtype) if tol is None else tol
     phi_source, phi_target, center, scale = _standardise(features_source, features_target)
     target_mean = jnp.mean(phi_target, axis=0)
-    frozen = jax.lax.stop_gradient((phi_source, target_mean))
+    phi_t = phi_source.T
+    frozen = jax.lax.stop_gradient((phi_t, target_mean))
     theta, steps = _newton(*frozen, max_steps, tol, max_halvings)
     theta = jax.lax.stop_gradient(theta)
-    _, grad, hess = _dual(theta, phi_source, target_mean)
+    _, grad, hess = _dual(theta, phi_t, target_mean)
     max_gradient = jnp.max(jnp.abs(grad))
     # Implicit-function gradient: a Newton step at θ̂ has value ≈ 0 and derivative
     # −(∇²L)⁻¹ ∂∇L; its value is dropped so θ̂ itself is returned unchanged.

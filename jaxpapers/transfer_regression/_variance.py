@@ -39,15 +39,19 @@ __all__ = ["nuisance_corrected_scores", "nuisance_jacobian", "sandwich_se"]
 
 
 def _cov(rows: Array) -> Array:
-    centred = rows - jnp.mean(rows, axis=0, keepdims=True)
-    return centred.T @ centred / (rows.shape[0] - 1)
+    """Sample covariance (ddof 1) of the columns of ``rows`` (d, n), rows last."""
+    centred = rows - jnp.mean(rows, axis=1, keepdims=True)
+    return centred @ centred.T / (rows.shape[1] - 1)
 
 
 def sandwich_se(
-    factor: Float[Array, "d d"], score_t: Float[Array, "nT d"], score_s: Float[Array, "nS d"]
+    factor: Float[Array, "d d"], score_t: Float[Array, "d nT"], score_s: Float[Array, "d nS"]
 ) -> Float[Array, " d"]:
-    """√diag of M̂⁻¹ (Cov_T(f_T)/n_T + Cov_S(f_S)/n_S) M̂⁻¹ given M̂ = L Lᵀ (``factor`` = L)."""
-    meat = _cov(score_t) / score_t.shape[0] + _cov(score_s) / score_s.shape[0]
+    """√diag of M̂⁻¹ (Cov_T(f_T)/n_T + Cov_S(f_S)/n_S) M̂⁻¹ given M̂ = L Lᵀ (``factor`` = L).
+
+    The scores come rows last, (d, n), as :func:`row_scores` returns them.
+    """
+    meat = _cov(score_t) / score_t.shape[1] + _cov(score_s) / score_s.shape[1]
     half = linalg.cho_solve(factor, meat)
     cov = linalg.cho_solve(factor, half.T)
     return jnp.sqrt(jnp.diag(cov))
@@ -56,7 +60,7 @@ def sandwich_se(
 def nuisance_corrected_scores(
     parts, beta, tilt: Tilt, imputation: ImputationFit, features, target, source, mixing
 ) -> tuple[Array, Array]:
-    """Rows f − J A_η⁻¹ f_η of the stacked influence function (module docstring).
+    """Rows f − J A_η⁻¹ f_η of the stacked influence function (module docstring), rows last.
 
     ``parts`` are the per-row pieces the estimate was computed from, ``mixing`` its (s, a, b)
     (``_moments.MIXES``); ``features`` holds the imputation features f(v) of the target and
@@ -64,26 +68,28 @@ def nuisance_corrected_scores(
     no imputation), so one program serves the four estimators.
     """
     score_t, score_s = row_scores(parts, beta)
-    jac_theta, jac_gamma, jac_sigma = nuisance_jacobian(
-        parts, beta, tilt, with_intercept(features[0]), with_intercept(features[1]), mixing
-    )
+    phi_t, phi_s = tilt.phi_target.T, tilt.phi_source.T
+    psi_t, psi_s = with_intercept(features[0]).T, with_intercept(features[1]).T
+    jac_theta, jac_gamma, jac_sigma = nuisance_jacobian(parts, beta, tilt, psi_t, psi_s, mixing)
     # f_θ = −φ (target rows), ŵφ (source rows): J_θ A_θ⁻¹ φᵢ for every row by solving
     # A_θ Kᵀ = J_θᵀ once, then K φᵢ.
     weights = tilt.weights
-    a_theta = (tilt.phi_source * weights[:, None]).T @ tilt.phi_source / weights.shape[0]
+    a_theta = (phi_s * weights[None, :]) @ phi_s.T / weights.shape[0]
     gain = linalg.spd_solve(a_theta, jac_theta.T).T
-    score_t = score_t + tilt.phi_target @ gain.T
-    score_s = score_s - weights[:, None] * (tilt.phi_source @ gain.T)
+    score_t = score_t + gain @ phi_t
+    score_s = score_s - (gain @ phi_s) * weights[None, :]
     # f_Γ = ψ rᵀ, f_Σ = r rᵀ − Σ (source rows only); J_Γ·((mean ψψᵀ)⁻¹ ψ_j r_jᵀ) with the
     # solve moved onto J_Γ (d·q right-hand sides).
-    psi = with_intercept(features[1])
-    residual = source[2] - psi @ imputation.coef
-    gram = psi.T @ psi / psi.shape[0]
+    residual = source[2].T - imputation.coef.T @ psi_s  # (q, nS)
+    gram = psi_s @ psi_s.T / psi_s.shape[1]
     gain = linalg.spd_solve(gram, jnp.moveaxis(jac_gamma, 1, 0).reshape(gram.shape[0], -1))
     gain = jnp.moveaxis(gain.reshape(jac_gamma.shape[1], *jac_gamma.shape[::2]), 0, 1)
-    score_s = score_s + jnp.einsum("dab,na,nb->nd", gain, psi, residual)
-    outer = residual[:, :, None] * residual[:, None, :] - imputation.residual_cov[None]
-    return score_t, score_s + jnp.einsum("dab,nab->nd", jac_sigma, outer)
+    q = residual.shape[0]
+    # Σ_ab gain[d, a, b] ψ_a r_b as one (d, k·q) × (k·q, n) product
+    outer_gamma = (psi_s[:, None, :] * residual[None, :, :]).reshape(-1, psi_s.shape[1])
+    score_s = score_s + gain.reshape(gain.shape[0], -1) @ outer_gamma
+    outer = residual[:, None, :] * residual[None, :, :] - imputation.residual_cov[:, :, None]
+    return score_t, score_s + jac_sigma.reshape(-1, q * q) @ outer.reshape(q * q, -1)
 
 
 def nuisance_jacobian(parts, beta, tilt: Tilt, psi_target, psi_source, mixing):
@@ -97,24 +103,25 @@ def nuisance_jacobian(parts, beta, tilt: Tilt, psi_target, psi_source, mixing):
         ∂Ψ_β/∂Σ_ab = −s (e_{z_a} β_{z_b} + e_{z_b} β_{z_a}) (1 − mean_S w̃) / 2,
 
     with ωᵢ = 1/n_T on target rows and −w̃ᵢ/n_S on source rows (the Σ block is symmetrised
-    as M̂_xx is, which leaves its contraction with the symmetric f_Σ unchanged). Every row sum is one
-    matrix product, so no (n, d, dim η) tangent is ever formed (``jax.jacfwd`` of Ψ_β gives
-    the same J; a test checks it).
+    as M̂_xx is, which leaves its contraction with the symmetric f_Σ unchanged). Every row
+    sum is one matrix product, so no (n, d, dim η) tangent is ever formed (``jax.jacfwd`` of
+    Ψ_β gives the same J; a test checks it). ``psi_target`` and ``psi_source`` are ψ = (1, f)
+    rows last, (k_ψ, n).
     """
     scale, weight_scale, weight_shift = mixing[0], mixing[1], mixing[2]
-    d, q = beta.shape[0], parts.c_s.shape[-1]
+    d, q = beta.shape[0], parts.c_s.shape[0]
     n_t, n_s = parts.y_t.shape[0], parts.y_s.shape[0]
-    raw = jnp.exp(tilt.phi_source @ tilt.theta)  # e^{θᵀφ}, unnormalised
+    phi_s = tilt.phi_source.T
+    raw = jnp.exp(tilt.theta @ phi_s)  # e^{θᵀφ}, unnormalised
     weights = weight_scale * raw + weight_shift
     _, augmentation = row_scores(parts._replace(weights=jnp.ones_like(parts.weights)), beta)
-    jac_theta = augmentation.T @ ((weight_scale * raw / n_s)[:, None] * tilt.phi_source)
+    jac_theta = (augmentation * (weight_scale * raw / n_s)[None, :]) @ phi_s.T
     # x̄ = s(1, x, m1) already carries s: ∂x̄/∂m1 = s E_z, and ∂Ū/∂m1 = s(E_z r − x̄ β_zᵀ)
-    resid_t = parts.y_t - parts.xbar_t @ beta
-    resid_s = parts.y_s - parts.xbar_s @ beta
-    omega_s = -weights / n_s
-    mean_psi_r = psi_target.T @ resid_t / n_t + psi_source.T @ (omega_s * resid_s)  # (k_ψ,)
-    mean_xbar_psi = parts.xbar_t.T @ psi_target / n_t + parts.xbar_s.T @ (
-        omega_s[:, None] * psi_source)  # (d, k_ψ)  # fmt: skip
+    resid_t = parts.y_t - beta @ parts.xbar_t
+    omega_resid_s = -(weights / n_s) * (parts.y_s - beta @ parts.xbar_s)
+    mean_psi_r = psi_target @ resid_t / n_t + psi_source @ omega_resid_s  # (k_ψ,)
+    mean_xbar_psi = parts.xbar_t @ psi_target.T / n_t - (
+        parts.xbar_s * (weights / n_s)[None, :]) @ psi_source.T  # (d, k_ψ)  # fmt: skip
     beta_z = beta[d - q :]
     embed = jnp.eye(d, dtype=beta.dtype)[:, d - q :]  # E_z, (d, q)
     jac_gamma = scale * (

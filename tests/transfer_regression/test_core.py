@@ -67,7 +67,7 @@ def test_a1_moment_form_equals_estimating_equation_form(s1_data):
 
     def psi(beta):
         score_t, score_s = _moments.row_scores(parts, jnp.asarray(beta))
-        return np.asarray(score_t.mean(0) + score_s.mean(0))
+        return np.asarray(score_t.mean(1) + score_s.mean(1))
 
     c = psi(np.zeros(3))
     a = np.column_stack([psi(np.eye(3)[j]) - c for j in range(3)])
@@ -228,8 +228,8 @@ def test_closed_form_nuisance_jacobian_equals_forward_mode_autodiff(enable_x64):
 
         expected = jax.jacfwd(psi_beta, argnums=(0, 1, 2))(nuisance.tilt.theta, fit.coef,
                                                            fit.residual_cov)  # fmt: skip
-        found = _variance.nuisance_jacobian(parts, beta, nuisance.tilt, with_intercept(f_t),
-                                            with_intercept(f_s), mixing)  # fmt: skip
+        found = _variance.nuisance_jacobian(parts, beta, nuisance.tilt, with_intercept(f_t).T,
+                                            with_intercept(f_s).T, mixing)  # fmt: skip
         return found, expected
 
     # not a comparison of zeros: the block each estimator uses is far from 0 (for DR, J_Γ
