@@ -10,7 +10,8 @@ it composes with ``jit`` and ``vmap``.
 * Capacity: :func:`prefix_landscape` (φ(t), φ_min, t*/n), :func:`spectral_cheeger` (λ₂, sweep),
   :func:`lambda2_lanczos`; oracles :func:`closed_form_uniform`, :func:`closed_form_window`;
   patterns :func:`uniform_causal_attention`, :func:`window_attention`, :func:`with_sink`.
-* Features: :func:`head_features`, :func:`summarize_heads`, :func:`feature_vector`,
+* Features: :func:`head_features`, :func:`head_features_from_qk` (blockwise from queries and
+  keys, O(n · block) memory), :func:`summarize_heads`, :func:`feature_vector`,
   :func:`restrict_to_tokens`, :func:`slice_span`.
 * Baselines: :func:`sym_eigvals`/:func:`top_k_sym_eigvals` (orientation-blind family),
   :func:`lapeigvals`, :func:`attn_eigvals`, :func:`attn_logdet`.
@@ -21,6 +22,7 @@ it composes with ``jit`` and ``vmap``.
 * The polarity toy (spec §3-13): :func:`polarity_benchmark`, :func:`polarity`.
 """
 
+from jaxpapers.attention_transport._blockwise import head_features_from_qk as head_features_from_qk
 from jaxpapers.attention_transport._evaluate import evaluate_probe as evaluate_probe
 from jaxpapers.attention_transport._evaluate import (
     length_controlled_auroc as length_controlled_auroc,

@@ -51,13 +51,26 @@ def prefix_landscape(
     A = apply_mask(A, mask)
     usable = jnp.all(jnp.isfinite(A) & (A >= 0), axis=(-2, -1))  # bad weights under jit
     W = 0.5 * (A + jnp.swapaxes(A, -1, -2))
-    # Moving token t into the prefix adds its edges to later tokens and removes its edges to
-    # earlier ones: cut(t) = Σ_{k ≤ t} (Σ_{j>k} W_kj − Σ_{i<k} W_ki). One 1-D cumsum instead of
-    # the 2-D prefix sums of the spec (same values; much faster on CPU).
     later = jnp.sum(jnp.triu(W, 1), axis=-1)
     earlier = jnp.sum(jnp.tril(W, -1), axis=-1)
+    return landscape_from_sums(later, earlier, jnp.sum(W, axis=-1), valid_token, usable)
+
+
+def landscape_from_sums(
+    later: Float[Array, "*batch n"],
+    earlier: Float[Array, "*batch n"],
+    d: Float[Array, "*batch n"],
+    valid_token: Bool[Array, "*batch n"],
+    usable: Bool[Array, "*batch"],
+) -> Landscape:
+    """:class:`Landscape` from per-token sums of W: Σ_{j>k} W_kj, Σ_{i<k} W_ki and d_k.
+
+    Moving token t into the prefix adds its edges to later tokens and removes its edges to
+    earlier ones, so cut(t) = Σ_{k ≤ t} (later_k − earlier_k): a 1-D cumsum instead of the 2-D
+    prefix sums of the spec (same values; much faster). Shared by :func:`prefix_landscape` and
+    the blockwise path from queries and keys, which never forms W.
+    """
     cut = jnp.cumsum(later - earlier, axis=-1)[..., :-1]  # prefix lengths t = 1..n-1
-    d = jnp.sum(W, axis=-1)
     volume = jnp.cumsum(d, axis=-1)[..., :-1]
     # vol(S_tᶜ) summed directly, not as total − vol(S_t): no cancellation near the last cut
     complement = jnp.flip(jnp.cumsum(jnp.flip(d, -1), axis=-1), -1)[..., 1:]
@@ -70,9 +83,9 @@ def prefix_landscape(
     defined = jnp.any(valid, axis=-1) & usable
     phi_min = jnp.where(defined, jnp.take_along_axis(phi, best[..., None], -1)[..., 0], jnp.nan)
     t_star = jnp.where(defined, jnp.take_along_axis(left, best[..., None], axis=-1)[..., 0], 0)
-    size = jnp.maximum(n_valid, 1).astype(A.dtype)
-    t_star_frac = jnp.where(defined, t_star.astype(A.dtype) / size, jnp.nan)
-    position = left.astype(A.dtype) / size[..., None]
+    size = jnp.maximum(n_valid, 1).astype(d.dtype)
+    t_star_frac = jnp.where(defined, t_star.astype(d.dtype) / size, jnp.nan)
+    position = left.astype(d.dtype) / size[..., None]
     return Landscape(
         phi, cut, volume, valid, position, phi_min, t_star, t_star_frac, n_valid, defined
     )
