@@ -6,8 +6,10 @@ For the column-centred matrix A_c = A − 1μᵀ = UΣVᵀ the rank-k leverage o
 
 (Drineas, Mahoney & Muthukrishnan 2008). The randomised estimate is subspace iteration on A_cᵀ
 (Halko, Martinsson & Tropp 2011) with the centring applied implicitly, A_c Z = AZ − 1(μᵀZ),
-so a sparse A is never densified. The federated variant (L2) computes the same iteration from
-per-client sums; :func:`client_average` is the local-then-average variant (L1).
+so a sparse A is never densified: :func:`randomized_leverage` and :func:`federated_leverage`
+accept ``jax.experimental.sparse.BCOO`` matrices (and scipy.sparse ones, converted to BCOO
+without densifying) and only multiply with them. The federated variant (L2) computes the same
+iteration from per-client sums; :func:`client_average` is the local-then-average variant (L1).
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ import functools
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse
 
 import jax
 import jax.numpy as jnp
+from jax.experimental import sparse as jsparse
 from jaxtyping import Array, ArrayLike, Float
 
 from jaxpapers import _validate
 from jaxpapers._typing import PRNGKey
+
+Sparse = jsparse.BCOO | scipy.sparse.sparray | scipy.sparse.spmatrix
+"""A sparse cells × peaks matrix: BCOO, or scipy.sparse (converted to BCOO, never densified)."""
 
 __all__ = ["client_average", "exact_leverage", "federated_leverage", "randomized_leverage"]
 
@@ -37,6 +44,29 @@ def _check_matrix(name: str, a: ArrayLike, rank: int) -> None:
     _validate.check_ndim(name, a, 2, "a 2-D cells × peaks matrix")
     _validate.check_finite(name, a)
     _check_rank(name, np.shape(a), rank)
+
+
+def _as_operand(name: str, a: ArrayLike | Sparse) -> Array | jsparse.BCOO:
+    """A dense array, or BCOO for sparse input (scipy.sparse converted, never densified)."""
+    if scipy.sparse.issparse(a):
+        a = jsparse.BCOO.from_scipy_sparse(a)
+    if isinstance(a, jsparse.BCOO):
+        if a.ndim != 2 or a.n_batch or a.n_dense:
+            raise ValueError(
+                f"{name} must be a 2-D BCOO matrix without batch or dense dimensions, got "
+                f"shape {a.shape} (n_batch={a.n_batch}, n_dense={a.n_dense})"
+            )
+        _validate.check_finite(f"{name}.data", a.data)
+        return a
+    _validate.check_finite(name, a)
+    return jnp.asarray(a)
+
+
+def _column_sum(a) -> Array:
+    """Σ_i A_ij, dense or BCOO (the secure sum's summand)."""
+    if isinstance(a, jsparse.BCOO):
+        return jsparse.bcoo_reduce_sum(a, axes=(0,)).todense()
+    return jnp.sum(a, axis=0)
 
 
 def exact_leverage(a: Float[Array, "n p"], rank: int) -> Float[Array, " p"]:
@@ -81,7 +111,12 @@ def _leverage_from_gram(q: Array, gram: Array, rank: int) -> Array:
 
 
 def randomized_leverage(
-    key: PRNGKey, a: Float[Array, "n p"], rank: int, *, oversample: int = 10, power_iters: int = 4
+    key: PRNGKey,
+    a: Float[ArrayLike, "n p"] | Sparse,
+    rank: int,
+    *,
+    oversample: int = 10,
+    power_iters: int = 4,
 ) -> Float[Array, " p"]:
     """Rank-``rank`` column leverage by randomised subspace iteration with implicit centring.
 
@@ -91,7 +126,9 @@ def randomized_leverage(
 
     Args:
         key: draws Ω.
-        a: cells × peaks (dense; only products with it are used).
+        a: cells × peaks, dense or sparse (``jax.experimental.sparse.BCOO`` or a scipy.sparse
+            matrix, converted to BCOO); only products with it are used, so sparse input is
+            never densified.
         rank: k, with 1 ≤ k < min(n, p).
         oversample: o, extra sketch columns.
         power_iters: q, power (subspace) iterations, orthonormalised in between.
@@ -105,17 +142,22 @@ def randomized_leverage(
         >>> round(float(randomized_leverage(jax.random.key(1), a, 3).sum()), 4)
         3.0
     """
-    _check_matrix("a", a, rank)
+    a = _as_operand("a", a)
+    _validate.check_ndim("a", a, 2, "a 2-D cells × peaks matrix")
+    _check_rank("a", a.shape, rank)
     _validate.check_integer("oversample", oversample, minimum=0)
     _validate.check_integer("power_iters", power_iters, minimum=0)
-    a = jnp.asarray(a)
     width = min(rank + oversample, min(a.shape))
     omega = _sketch(key, a.shape[0], width, a.dtype)
-    return _federated_iteration([a], [omega], jnp.mean(a, axis=0), rank, power_iters)
+    return _federated_iteration([a], [omega], _column_sum(a) / a.shape[0], rank, power_iters)
 
 
 def _federated_iteration(
-    blocks: Sequence[Array], omegas: Sequence[Array], mean: Array, rank: int, power_iters: int
+    blocks: Sequence[Array | jsparse.BCOO],
+    omegas: Sequence[Array],
+    mean: Array,
+    rank: int,
+    power_iters: int,
 ) -> Array:
     """Subspace iteration where every product with A_c is a sum over row blocks (clients)."""
 
@@ -139,7 +181,7 @@ def _federated_iteration(
 
 def federated_leverage(
     key: PRNGKey,
-    client_matrices: Sequence[Float[Array, "_ p"]],
+    client_matrices: Sequence[Float[ArrayLike, "_ p"] | Sparse],
     rank: int,
     *,
     oversample: int = 10,
@@ -155,7 +197,8 @@ def federated_leverage(
 
     Args:
         key: draws Ω (the same key as a pooled run gives the same Ω).
-        client_matrices: at least two clients' cells × peaks blocks (same peaks).
+        client_matrices: at least two clients' cells × peaks blocks (same peaks), dense or
+            sparse as in :func:`randomized_leverage`.
         rank: k, with 1 ≤ k < min(n, p) of the pooled matrix.
         oversample: o.
         power_iters: q.
@@ -175,18 +218,17 @@ def federated_leverage(
             f"client_matrices must hold at least 2 clients for federation, got "
             f"{len(client_matrices)} (use randomized_leverage for one matrix)"
         )
-    widths = {np.shape(b)[-1] for b in client_matrices}
+    blocks = [_as_operand(f"client_matrices[{i}]", b) for i, b in enumerate(client_matrices)]
+    for i, block in enumerate(blocks):
+        _validate.check_ndim(f"client_matrices[{i}]", block, 2)
+    widths = {b.shape[-1] for b in blocks}
     if len(widths) != 1:
         raise ValueError(f"client_matrices must share their peaks, got widths {sorted(widths)}")
-    for i, block in enumerate(client_matrices):
-        _validate.check_ndim(f"client_matrices[{i}]", block, 2)
-        _validate.check_finite(f"client_matrices[{i}]", block)
-    blocks = [jnp.asarray(b) for b in client_matrices]
     rows = [b.shape[0] for b in blocks]
     _check_rank("the pooled matrix", (sum(rows), widths.pop()), rank)
     _validate.check_integer("oversample", oversample, minimum=0)
     _validate.check_integer("power_iters", power_iters, minimum=0)
-    column_sums = functools.reduce(jnp.add, [jnp.sum(b, axis=0) for b in blocks])  # secure sum
+    column_sums = functools.reduce(jnp.add, [_column_sum(b) for b in blocks])  # secure sum
     mean = column_sums / sum(rows)
     width = min(rank + oversample, sum(rows), blocks[0].shape[1])
     omega = _sketch(key, sum(rows), width, blocks[0].dtype)

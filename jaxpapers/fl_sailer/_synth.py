@@ -43,9 +43,11 @@ def _profiles(key, classes, n_types, p_bg=0.02, p_marker=0.5, p_common=0.5):
     k_owner, k_bg, k_mk, k_com = jax.random.split(key, 4)
     n_peaks = classes.shape[0]
     owner = jnp.where(classes == 1, jax.random.randint(k_owner, (n_peaks,), 0, n_types), -1)
-    base = jax.random.beta(k_bg, 1.0, 1.0 / p_bg - 1.0, (n_peaks,))
-    marker = jax.random.beta(k_mk, 10 * p_marker, 10 * (1 - p_marker), (n_types, n_peaks))
-    common = jax.random.beta(k_com, 10 * p_common, 10 * (1 - p_common), (n_peaks,))
+    base = jax.random.beta(k_bg, 1.0, 1.0 / p_bg - 1.0, (n_peaks,), jnp.float32)
+    marker = jax.random.beta(
+        k_mk, 10 * p_marker, 10 * (1 - p_marker), (n_types, n_peaks), jnp.float32
+    )
+    common = jax.random.beta(k_com, 10 * p_common, 10 * (1 - p_common), (n_peaks,), jnp.float32)
     types = jnp.arange(n_types)[:, None]
     profile = jnp.where(owner[None, :] == types, marker, base[None, :])
     return jnp.where((classes == 2)[None, :], common[None, :], profile), owner
@@ -97,10 +99,12 @@ def make_scatac(
     proportions = jax.random.dirichlet(keys[3], alpha, (n_batches,))
     batch = jax.random.randint(keys[4], (n_cells,), 0, n_batches)
     cell_type = jax.random.categorical(keys[5], jnp.log(proportions[batch])).astype(jnp.int32)
-    factor = jnp.exp(settings["tau"] * jax.random.normal(keys[6], (n_batches, n_peaks)))
+    factor = jnp.exp(
+        settings["tau"] * jax.random.normal(keys[6], (n_batches, n_peaks), jnp.float32)
+    )
     means = jnp.array(_DEPTH_MEANS, jnp.float32)[jnp.arange(n_batches) % 3]
     log_mean = jnp.log(means * settings["depth_scale"])[batch]
-    depth = jnp.exp(log_mean + 0.35 * jax.random.normal(keys[7], (n_cells,)))
+    depth = jnp.exp(log_mean + 0.35 * jax.random.normal(keys[7], (n_cells,), jnp.float32))
     own_peak = batch_owner[None, :] == batch[:, None]
     rate = profile[cell_type] * factor[batch] + settings["p_batch_peak"] * own_peak.astype(
         jnp.float32

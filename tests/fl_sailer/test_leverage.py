@@ -198,3 +198,54 @@ def test_e2_regime_b_has_a_batch_effect():
     prep = prepared(0, 900, 2000)
     embedding = np.asarray(fs.lsi(jnp.asarray(prep.tfidf), 10))
     assert silhouette_score(embedding, prep.batch) > 0.15
+
+
+def _sparse_tfidf():
+    """Synthetic scATAC (spec §3.2, 300 cells × 400 peaks, a few % nonzero) as float64 TF-IDF."""
+    x = np.asarray(fs.make_scatac(jax.random.key(4), 300, 400).x, np.float32)
+    x = x[:, x.sum(0) > 0]
+    return np.asarray(fs.tfidf(x, fs.global_peak_stats([x])), np.float64)
+
+
+def test_sparse_input_equals_dense_and_is_never_densified(enable_x64):
+    # BCOO and scipy CSR give the dense path's scores (same Ω from the same key), and the
+    # compiled BCOO program holds no (n, p) dense buffer.
+    import scipy.sparse
+
+    from jax.experimental import sparse as jsparse
+
+    a = _sparse_tfidf()
+    key = jax.random.key(2)
+    dense = fs.randomized_leverage(key, jnp.asarray(a), 5)
+    bcoo = jsparse.BCOO.fromdense(jnp.asarray(a))
+    np.testing.assert_allclose(fs.randomized_leverage(key, bcoo, 5), dense, atol=1e-12)
+    csr = scipy.sparse.csr_matrix(a)
+    np.testing.assert_allclose(fs.randomized_leverage(key, csr, 5), dense, atol=1e-12)
+    exact = fs.exact_leverage(jnp.asarray(a), 5)
+    assert pearsonr(np.asarray(dense), np.asarray(exact))[0] > 0.99  # and it is the leverage
+    program = jax.jit(lambda k, m: fs.randomized_leverage(k, m, 5)).lower(key, bcoo)
+    assert f"f64[{a.shape[0]},{a.shape[1]}]" not in program.as_text()  # no densified copy of A
+
+
+def test_federated_leverage_takes_sparse_clients(enable_x64):
+    from jax.experimental import sparse as jsparse
+
+    a = _sparse_tfidf()
+    key = jax.random.key(3)
+    clients = [jsparse.BCOO.fromdense(jnp.asarray(b)) for b in (a[:120], a[120:])]
+    pooled = fs.randomized_leverage(key, jnp.asarray(a), 5)
+    np.testing.assert_allclose(fs.federated_leverage(key, clients, 5), pooled, atol=1e-10)
+
+
+def test_sparse_bad_input_is_named():
+    from jax.experimental import sparse as jsparse
+
+    a = jsparse.BCOO.fromdense(jnp.asarray(_sparse_tfidf(), jnp.float32))
+    bad = jsparse.BCOO((a.data.at[0].set(jnp.nan), a.indices), shape=a.shape)
+    with pytest.raises(ValueError, match=r"a\.data must be finite"):
+        fs.randomized_leverage(jax.random.key(0), bad, 5)
+    batched = jsparse.BCOO.fromdense(jnp.ones((2, 4, 5)), n_batch=1)
+    with pytest.raises(ValueError, match="a must be a 2-D BCOO matrix"):
+        fs.randomized_leverage(jax.random.key(0), batched, 2)
+    with pytest.raises(ValueError, match="rank must be <"):
+        fs.randomized_leverage(jax.random.key(0), a, 300)
