@@ -233,7 +233,7 @@ def fit_density_ratio(
         features_target: f(v) of the target rows, (n_T, k).
         max_steps: Newton steps at most.
         tol: convergence when max |∇L| ≤ tol (standardised features); None: 1e-10 in
-            float64, 1e-6 in float32 (:func:`default_tol`).
+            float64, 1e-6 in float32.
         max_halvings: the line search tries steps 1, ½, …, 2^-max_halvings.
 
     Returns:
