@@ -64,14 +64,18 @@ def _row_logsumexp(q, k, scale, size, n, tiles):
     return jax.lax.map(tile, jnp.arange(tiles)).reshape(-1)
 
 
+def _attention(q, k, scale, lse, r, c, size, n):
+    """The (r, c) tile of A: exp(s_ij − ℓ_i) where causal and real, 0 elsewhere."""
+    scores, keep = _scores(q, k, scale, r, c, size, n)
+    return jnp.where(keep, jnp.exp(scores - _tile(lse, r, size)[:, None]), 0.0)
+
+
 def _column_sums(q, k, scale, lse, size, n, tiles):
     """c_k = Σ_{i ≥ k} A_ik over the query tiles r ≥ c of each key tile c."""
 
     def tile(c):
         def step(r, total):
-            scores, keep = _scores(q, k, scale, r, c, size, n)
-            weights = jnp.where(keep, jnp.exp(scores - _tile(lse, r, size)[:, None]), 0.0)
-            return total + jnp.sum(weights, axis=0)
+            return total + jnp.sum(_attention(q, k, scale, lse, r, c, size, n), axis=0)
 
         return jax.lax.fori_loop(c, tiles, step, jnp.zeros(size, q.dtype))
 
@@ -83,8 +87,7 @@ def _normalized_energy(q, k, scale, lse, inv_degree, size, n, tiles):
 
     def tile(r):
         def step(c, total):
-            scores, keep = _scores(q, k, scale, r, c, size, n)
-            weights = jnp.where(keep, jnp.exp(scores - _tile(lse, r, size)[:, None]), 0.0)
+            weights = _attention(q, k, scale, lse, r, c, size, n)
             return total + (weights * weights) @ _tile(inv_degree, c, size)
 
         per_row = jax.lax.fori_loop(0, r + 1, step, jnp.zeros(size, q.dtype))
@@ -189,8 +192,6 @@ def _check_qk(q, k):
     if q.shape[-2] < 2:
         raise ValueError(f"q must have n >= 2 tokens to have a cut, got n = {q.shape[-2]}")
     for name, value in (("q", q), ("k", k)):
-        values = _validate.as_concrete(name, value)
-        if values is not None:
-            _validate.check_finite(name, values)
+        _validate.check_finite(name, value)  # concrete values only; a no-op under jit
     dtype = jnp.result_type(q.dtype, k.dtype)
     return q.astype(dtype), k.astype(dtype)

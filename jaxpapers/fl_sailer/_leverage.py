@@ -58,6 +58,7 @@ def _as_operand(name: str, a: ArrayLike | Sparse) -> Array | jsparse.BCOO:
             )
         _validate.check_finite(f"{name}.data", a.data)
         return a
+    _validate.check_ndim(name, a, 2, "a 2-D cells × peaks matrix")
     _validate.check_finite(name, a)
     return jnp.asarray(a)
 
@@ -143,7 +144,6 @@ def randomized_leverage(
         3.0
     """
     a = _as_operand("a", a)
-    _validate.check_ndim("a", a, 2, "a 2-D cells × peaks matrix")
     _check_rank("a", a.shape, rank)
     _validate.check_integer("oversample", oversample, minimum=0)
     _validate.check_integer("power_iters", power_iters, minimum=0)
@@ -219,8 +219,6 @@ def federated_leverage(
             f"{len(client_matrices)} (use randomized_leverage for one matrix)"
         )
     blocks = [_as_operand(f"client_matrices[{i}]", b) for i, b in enumerate(client_matrices)]
-    for i, block in enumerate(blocks):
-        _validate.check_ndim(f"client_matrices[{i}]", block, 2)
     widths = {b.shape[-1] for b in blocks}
     if len(widths) != 1:
         raise ValueError(f"client_matrices must share their peaks, got widths {sorted(widths)}")
