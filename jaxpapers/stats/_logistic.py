@@ -85,6 +85,11 @@ def _step_mm(design, onehot, weight, penalty, bound):
     return step
 
 
+def _default_tol(dtype) -> float:
+    """The default stopping tolerance: 1e-8, or 8 eps of ``dtype`` where that is larger."""
+    return max(1e-8, 8 * float(jnp.finfo(dtype).eps))
+
+
 def logistic_regression(
     features: Float[ArrayLike, "n f"],
     labels: Int[ArrayLike, " n"] | Bool[ArrayLike, " n"],
@@ -94,7 +99,7 @@ def logistic_regression(
     l2: float | Float[ArrayLike, ""] = 1.0,
     solver: str = "newton",
     max_steps: int = 100,
-    tol: float = 1e-8,
+    tol: float | None = None,
 ) -> LogisticFit:
     """Fit L2 logistic regression (module docstring) to integer class labels 0..K−1.
 
@@ -106,7 +111,9 @@ def logistic_regression(
         l2: λ ≥ 0, the penalty on the coefficients (not the intercept).
         solver: ``"newton"`` (binary only) or ``"mm"``.
         max_steps: iteration cap (static).
-        tol: stopping tolerance on the coefficient change.
+        tol: stopping tolerance on the coefficient change, max |Δθ| / (1 + |θ|). None uses 1e-8,
+            raised to 8 eps where the dtype cannot resolve it (about 1e-6 in float32, where
+            Newton's fixed point jitters by a few ulp and 1e-8 is met only by luck of rounding).
 
     Returns:
         :class:`LogisticFit`.
@@ -150,6 +157,7 @@ def logistic_regression(
         change = jnp.max(jnp.abs(new - theta) / (1.0 + jnp.abs(new)))
         return new, change, count + 1
 
+    tol = _default_tol(x.dtype) if tol is None else tol
     theta0 = jnp.zeros((design.shape[1], columns), x.dtype)
     init = (theta0, jnp.asarray(jnp.inf, x.dtype), jnp.asarray(0, jnp.int32))
     theta, change, count = jax.lax.while_loop(cond, body, init)
